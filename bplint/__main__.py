@@ -1,0 +1,3 @@
+from bplint.cli import main
+
+main()

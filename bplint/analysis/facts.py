@@ -1,0 +1,37 @@
+"""What the interpreter observed, for the checks to judge: updates and mask combinations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from bplint.analysis.values import Value
+from bplint.model.units import Function
+
+
+@dataclass(frozen=True)
+class UpdateFact:
+    """A stored value moved by a change: ``W -= lr * dW`` has ``change`` = ``-(lr * dW)``."""
+
+    statement: cst.CSTNode
+    target: cst.BaseExpression
+    key: Optional[str]
+    trainable: bool
+    before: Value
+    change: Value
+    function: Optional[Function]
+    # The statement that last assigned the change when it is a stored step (a velocity).
+    step_definition: Optional[cst.CSTNode] = None
+
+
+@dataclass(frozen=True)
+class CombinationFact:
+    """An addition or subtraction (binary, augmented or ``np.add``) between two values."""
+
+    node: cst.CSTNode
+    operator: str
+    left: Value
+    right: Value
+    function: Optional[Function]

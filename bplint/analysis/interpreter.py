@@ -1,0 +1,833 @@
+"""One abstract interpreter over a file's model: every expression gets a :class:`Value`.
+
+Each function is interpreted with the join of the arguments its call sites pass (or, with no call
+site in the file, as taking outside data); it returns the join of its ``return`` values. Instance
+attributes, module globals, parameters and returns are summaries shared between functions, and the
+whole file is interpreted in rounds until no summary changes. Inside a function the analysis is
+flow-sensitive; loops are iterated to a fixed point. What the interpreter observes on the final
+round (updates, additions of masks) is kept as facts for the checks.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from bplint.analysis import direction as dirn
+from bplint.analysis import numpy_api
+from bplint.analysis.facts import CombinationFact, UpdateFact
+from bplint.analysis.values import (
+    BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
+    entry_of, join,
+)
+from bplint.model.build import dotted_name
+from bplint.model.locations import location_key
+from bplint.model.units import ClassModel, FileModel, Function
+
+MAX_ROUNDS = 8
+MAX_LOOP_PASSES = 6
+MAX_LAMBDA_DEPTH = 4
+
+_BUILTIN_CONSTANTS = {"len", "range", "int", "float", "round", "bool", "str", "print", "isinstance",
+                      "hasattr", "type", "id", "format", "repr", "input", "open"}
+
+
+class Env:
+    """The values (and reaching definitions) of the names and ``self.x`` attributes of a frame."""
+
+    __slots__ = ("values", "definitions")
+
+    def __init__(self, values=None, definitions=None) -> None:
+        self.values: Dict[str, Value] = dict(values or {})
+        self.definitions: Dict[str, Optional[cst.CSTNode]] = dict(definitions or {})
+
+    def copy(self) -> "Env":
+        return Env(self.values, self.definitions)
+
+    def joined(self, other: "Env") -> "Env":
+        values = dict(self.values)
+        for key, value in other.values.items():
+            values[key] = join(values[key], value) if key in values else value
+        definitions = dict(self.definitions)
+        for key, node in other.definitions.items():
+            if key in definitions and definitions[key] is not node:
+                definitions[key] = None
+            else:
+                definitions[key] = node
+        return Env(values, definitions)
+
+    def same_as(self, other: "Env") -> bool:
+        return self.values == other.values
+
+
+class Summaries:
+    """What functions share: parameters passed, values returned, attributes, module globals.
+
+    Each round writes a fresh table and reads the newest entry written so far, falling back to the
+    previous round's. Starting each round afresh keeps values seen before the fixed point (a
+    method first run without its callers' arguments) from lingering in the joins.
+    """
+
+    TABLES = ("params", "returns", "attributes", "globals")
+
+    def __init__(self) -> None:
+        self.previous = {name: {} for name in self.TABLES}
+        self.current = {name: {} for name in self.TABLES}
+
+    def get(self, table: str, key, default=None):
+        current = self.current[table]
+        if key in current:
+            return current[key]
+        return self.previous[table].get(key, default)
+
+    def contains(self, table: str, key) -> bool:
+        return key in self.current[table] or key in self.previous[table]
+
+    def join_into(self, table: str, key, value: Value) -> None:
+        current = self.current[table]
+        current[key] = join(current[key], value) if key in current else value
+
+    def set(self, table: str, key, value: Value) -> None:
+        self.current[table][key] = value
+
+    def next_round(self) -> bool:
+        """Start a new round; True when this round changed nothing (the fixed point)."""
+        stable = self.current == self.previous
+        self.previous = self.current
+        self.current = {name: {} for name in self.TABLES}
+        return stable
+
+
+class Frame:
+    def __init__(self, function: Optional[Function], env: Env) -> None:
+        self.function = function
+        self.env = env
+        self.returned = BOTTOM
+
+
+def _literal_key(node: cst.BaseExpression):
+    if isinstance(node, (cst.SimpleString, cst.Integer)):
+        try:
+            return ast.literal_eval(node.value)
+        except (ValueError, SyntaxError):
+            return None
+    return None
+
+
+NEVER_STORED = Value(source=Source.UNKNOWN, direction=Direction.NONE)
+
+
+def _outside_call(args: List[Value]) -> Value:
+    """A function from another module: data from outside, unless our network values go in."""
+    if any(a.direction == Direction.BOTTOM for a in args):
+        return BOTTOM
+    if any(a.source in (Source.NETWORK, Source.UNKNOWN) or a.is_gradient_like for a in args):
+        return UNKNOWN
+    return DATA
+
+
+def _class_value(cls: ClassModel) -> Value:
+    return Value(source=Source.CONST, function=cls)
+
+
+class Interpreter:
+    def __init__(self, model: FileModel) -> None:
+        self.model = model
+        self.trainable = model.trainable_locations()
+        self.summaries = Summaries()
+        self.updates: Dict[cst.CSTNode, UpdateFact] = {}
+        self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
+        # Where an error between prediction and target is formed, and its direction.
+        self.errors: Dict[cst.CSTNode, Direction] = {}
+        self.lambda_depth = 0
+        self.loop_depth = 0
+        self.frame: Frame = Frame(None, Env())
+
+    # -- driver ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for _ in range(MAX_ROUNDS):
+            self._run_module()
+            for function in self.model.functions:
+                self._run_function(function)
+            if self.summaries.next_round():
+                break
+
+    def _run_module(self) -> None:
+        self.frame = Frame(None, Env())
+        self._block(self.model.module.body)
+
+    def _run_function(self, function: Function) -> None:
+        env = Env()
+        passed = self.summaries.get("params", function)
+        self_name = function.self_name if function.parent is None else None
+        for index, name in enumerate(function.params):
+            if index == 0 and self_name == name and function.owner is not None:
+                env.values[name] = Value(source=Source.CONST, instance_of=function.owner)
+            elif passed is not None:
+                env.values[name] = passed.get(name, DATA)
+            else:
+                env.values[name] = DATA
+        self.frame = Frame(function, env)
+        self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
+                    else [function.node.body])
+        self.summaries.set("returns", function, self.frame.returned)
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def _block(self, statements) -> None:
+        for statement in statements:
+            self._statement(statement)
+
+    def _body(self, suite) -> None:
+        if isinstance(suite, cst.IndentedBlock):
+            self._block(suite.body)
+        elif isinstance(suite, cst.SimpleStatementSuite):
+            for small in suite.body:
+                self._small(small, suite)
+        else:
+            self._block(getattr(suite, "body", []))
+
+    def _statement(self, statement) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                self._small(small, statement)
+            return
+        handler = getattr(self, "_stmt_" + type(statement).__name__, None)
+        if handler is not None:
+            handler(statement)
+
+    def _small(self, small, line) -> None:
+        if isinstance(small, cst.Assign):
+            self._assign(small)
+        elif isinstance(small, cst.AugAssign):
+            self._augassign(small)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self._store(small.target, self.eval(small.value), small)
+        elif isinstance(small, cst.Expr):
+            self.eval(small.value)
+        elif isinstance(small, cst.Return):
+            if small.value is not None:
+                self.frame.returned = join(self.frame.returned, self.eval(small.value))
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            self._import(small)
+
+    def _stmt_FunctionDef(self, node: cst.FunctionDef) -> None:
+        function = self.model.functions_of(node)
+        self._store_name(node.name.value, Value(source=Source.CONST, function=function), node)
+
+    def _stmt_ClassDef(self, node: cst.ClassDef) -> None:
+        cls = self.model.classes.get(node.name.value)
+        if cls is not None and cls.node is node:
+            self._store_name(node.name.value, _class_value(cls), node)
+
+    def _stmt_If(self, node: cst.If) -> None:
+        self.eval(node.test)
+        before = self.frame.env
+        self.frame.env = before.copy()
+        self._body(node.body)
+        after_body = self.frame.env
+        self.frame.env = before.copy()
+        if node.orelse is not None:
+            if isinstance(node.orelse, cst.If):
+                self._stmt_If(node.orelse)
+            else:
+                self._body(node.orelse.body)
+        self.frame.env = after_body.joined(self.frame.env)
+
+    def _loop(self, node, bind_target) -> None:
+        entry = self.frame.env
+        self.loop_depth += 1
+        for _ in range(MAX_LOOP_PASSES):
+            self.frame.env = entry.copy()
+            bind_target()
+            self._body(node.body)
+            widened = entry.joined(self.frame.env)
+            if widened.same_as(entry):
+                entry = widened
+                break
+            entry = widened
+        self.loop_depth -= 1
+        self.frame.env = entry
+        if node.orelse is not None:
+            self._body(node.orelse.body)
+
+    def _stmt_For(self, node: cst.For) -> None:
+        iterated = element_of(self.eval(node.iter))
+        self._loop(node, lambda: self._store(node.target, iterated, node))
+
+    def _stmt_While(self, node: cst.While) -> None:
+        self._loop(node, lambda: self.eval(node.test))
+
+    def _stmt_With(self, node: cst.With) -> None:
+        for item in node.items:
+            value = self.eval(item.item)
+            if item.asname is not None:
+                self._store(item.asname.name, value, node)
+        self._body(node.body)
+
+    def _stmt_Try(self, node) -> None:
+        before = self.frame.env.copy()
+        self._body(node.body)
+        merged = self.frame.env
+        for handler in node.handlers:
+            self.frame.env = before.joined(merged)
+            if handler.name is not None:
+                self._store(handler.name.name, UNKNOWN, handler)
+            self._body(handler.body)
+            merged = merged.joined(self.frame.env)
+        self.frame.env = merged
+        if node.orelse is not None:
+            self._body(node.orelse.body)
+        if node.finalbody is not None:
+            self._body(node.finalbody.body)
+
+    _stmt_TryStar = _stmt_Try
+
+    def _stmt_Match(self, node) -> None:
+        self.eval(node.subject)
+        before = self.frame.env
+        merged = before
+        for case in node.cases:
+            self.frame.env = before.copy()
+            self._body(case.body)
+            merged = merged.joined(self.frame.env)
+        self.frame.env = merged
+
+    def _import(self, node) -> None:
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = dotted_name(alias.name) or ""
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self._store_name(alias.asname.name.value, Value(source=Source.CONST, ref=full), node)
+                else:
+                    top = full.split(".")[0]
+                    self._store_name(top, Value(source=Source.CONST, ref=top), node)
+        elif not isinstance(node.names, cst.ImportStar) and node.module is not None:
+            module = "." * len(node.relative) + (dotted_name(node.module) or "")
+            for alias in node.names:
+                imported = dotted_name(alias.name) or ""
+                local = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(local, cst.Name):
+                    ref = f"{module}.{imported}"
+                    self._store_name(local.value, Value(source=Source.CONST, ref=ref), node)
+
+    # -- assignment -----------------------------------------------------------------------------
+
+    def _assign(self, node: cst.Assign) -> None:
+        site = self.model.update_sites.get(node)
+        if site is not None:
+            self._update(node, site.target, site.sign, site.change)
+            return
+        value = self.eval(node.value)
+        for target in node.targets:
+            self._store(target.target, value, node)
+
+    def _augassign(self, node: cst.AugAssign) -> None:
+        site = self.model.update_sites.get(node)
+        if site is not None:
+            self._update(node, site.target, site.sign, site.change)
+            return
+        old = self.eval(node.target)
+        change = self.eval(node.value)
+        operator = type(node.operator).__name__.replace("Assign", "")
+        self._store(node.target, self._binary(operator, old, change, node), node)
+
+    def _update(self, statement, target, sign: int, change_node) -> None:
+        before = self.eval(target)
+        change = self.eval(change_node)
+        if sign < 0:
+            change = dirn.negate(change)
+        key = location_key(target)
+        if before.mask or change.mask:
+            self.combinations[statement] = CombinationFact(
+                statement, "+" if sign > 0 else "-", before, change, self.frame.function)
+        step_definition = None
+        change_key = self._env_key(change_node)
+        if change_key is not None:
+            step_definition = self.frame.env.definitions.get(change_key)
+        self.updates[statement] = UpdateFact(
+            statement, target, key, key in self.trainable, before, change,
+            self.frame.function, step_definition)
+        if isinstance(target, cst.Subscript) and self._is_error_idiom(target, before, change):
+            container = self.eval(target.value)
+            self.errors[statement] = Direction.GRADIENT
+            self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement),
+                        statement)
+            return
+        if before.direction == Direction.NONE and change.direction != Direction.BOTTOM:
+            # A parameter moved by a step stays a parameter: it does not become a gradient.
+            after = before.with_(source=combine_sources(before.source, change.source))
+        else:
+            direction, value_sign = dirn.sum_direction(before, change)
+            after = Value(source=combine_sources(before.source, change.source),
+                          direction=direction, sign=value_sign,
+                          origin=before.origin or change.origin)
+        self._store(target, after, statement)
+
+    def _is_error_idiom(self, target: cst.Subscript, before: Value, change: Value) -> bool:
+        """``probs[range(N), y] -= 1``: the softmax cross-entropy gradient ``probs - onehot(y)``.
+
+        A prediction from the network, with the entries picked out by the targets lowered by one.
+        """
+        if before.source != Source.NETWORK or before.direction != Direction.NONE:
+            return False
+        if before.entries is not None or before.items is not None:
+            return False
+        if change.source != Source.CONST or change.sign >= 0 or change.is_gradient_like:
+            return False
+        indices = [e.slice.value for e in target.slice if isinstance(e.slice, cst.Index)]
+        return any(self.eval(index).source == Source.DATA for index in indices)
+
+    def _env_key(self, node) -> Optional[str]:
+        if isinstance(node, cst.Name):
+            return node.value
+        function = self.frame.function
+        self_name = function.self_name if function else None
+        if (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+                and node.value.value == self_name):
+            return "self." + node.attr.value
+        return None
+
+    def _parameter_initialisation(self, target, value: Value) -> Value:
+        """A zero-filled parameter (a bias) is a parameter, not the empty start of a gradient sum.
+
+        Parameters are set up once, outside any loop, in attributes, dictionaries or module
+        globals; a gradient accumulator is zeroed as a local, or inside the training loop.
+        """
+        if value.direction != Direction.ZERO or self.loop_depth > 0:
+            return value
+        if location_key(target) not in self.trainable:
+            return value
+        local = isinstance(target, cst.Name) and self.frame.function is not None \
+            and target.value not in self.frame.function.declared_global
+        return value if local else value.with_(direction=Direction.NONE)
+
+    def _store(self, target, value: Value, statement) -> None:
+        value = self._parameter_initialisation(target, value)
+        if isinstance(target, cst.Name):
+            self._store_name(target.value, value, statement)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            starred = any(isinstance(e, cst.StarredElement) for e in elements)
+            for index, element in enumerate(elements):
+                if value.items is not None and len(value.items) == len(elements) and not starred:
+                    item = value.items[index]
+                elif value.items is not None or value.entries is not None:
+                    item = element_of(value) if not starred else UNKNOWN
+                elif value.source == Source.BOTTOM:
+                    item = BOTTOM
+                else:
+                    item = value.with_(mask=False) if value.ref is None else UNKNOWN
+                self._store(element.value, item, statement)
+        elif isinstance(target, cst.StarredElement):
+            self._store(target.value, UNKNOWN, statement)
+        elif isinstance(target, cst.Attribute):
+            owner = self.eval(target.value)
+            key = self._env_key(target)
+            if key is not None:
+                self.frame.env.values[key] = value
+                self.frame.env.definitions[key] = statement
+            if owner.instance_of is not None:
+                self.summaries.join_into("attributes", (owner.instance_of.name, target.attr.value),
+                                         value)
+        elif isinstance(target, cst.Subscript):
+            container = self.eval(target.value)
+            index = target.slice[0].slice if len(target.slice) == 1 else None
+            key = _literal_key(index.value) if isinstance(index, cst.Index) else None
+            if container.entries is not None and key is not None:
+                entries = dict(container.entries)
+                entries[key] = value
+                updated = container.with_(entries=tuple(sorted(entries.items(), key=lambda kv: repr(kv[0]))))
+            elif container.entries is not None or container.items is not None:
+                updated = container
+            else:
+                updated = join(container, value.with_(mask=False, items=None, entries=None))
+                updated = updated.with_(source=combine_sources(container.source, value.source)
+                                        if container.source != Source.BOTTOM else value.source)
+            if isinstance(target.value, (cst.Name, cst.Attribute, cst.Subscript)):
+                self._store(target.value, updated, statement)
+
+    def _store_name(self, name: str, value: Value, statement) -> None:
+        env = self.frame.env
+        env.values[name] = value
+        env.definitions[name] = statement
+        function = self.frame.function
+        if function is None or name in function.declared_global:
+            self.summaries.join_into("globals", name, value)
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def eval(self, node) -> Value:
+        handler = getattr(self, "_eval_" + type(node).__name__, None)
+        if handler is None:
+            return UNKNOWN
+        return handler(node)
+
+    def _trainable(self, node, value: Value) -> Value:
+        key = location_key(node)
+        if key in self.trainable and not value.is_gradient_like and value.direction != Direction.ZERO:
+            if value.function is None and value.instance_of is None and value.ref is None:
+                return value.with_(source=Source.NETWORK)
+        return value
+
+    def _eval_Name(self, node: cst.Name) -> Value:
+        name = node.value
+        if name in ("True", "False", "None"):
+            return CONSTANT
+        return self._trainable(node, self.lookup(name))
+
+    def lookup(self, name: str) -> Value:
+        env = self.frame.env
+        if name in env.values:
+            return env.values[name]
+        function = self.frame.function
+        if function is not None:
+            if name in function.bindings and name not in function.declared_global:
+                return BOTTOM
+            if function.parent is not None and function.parent.resolves(name):
+                return UNKNOWN
+        if self.summaries.contains("globals", name):
+            return self.summaries.get("globals", name)
+        if name in self.model.module_bindings:
+            return BOTTOM
+        return Value(source=Source.CONST, ref="builtins." + name)
+
+    def _eval_Integer(self, node) -> Value:
+        return CONSTANT.with_(direction=Direction.ZERO) if node.evaluated_value == 0 else CONSTANT
+
+    def _eval_Float(self, node) -> Value:
+        return CONSTANT.with_(direction=Direction.ZERO) if node.evaluated_value == 0 else CONSTANT
+
+    def _eval_Imaginary(self, node) -> Value:
+        return CONSTANT
+
+    def _eval_SimpleString(self, node) -> Value:
+        return CONSTANT
+
+    _eval_ConcatenatedString = _eval_SimpleString
+    _eval_FormattedString = _eval_SimpleString
+    _eval_Ellipsis = _eval_SimpleString
+
+    def _eval_Tuple(self, node) -> Value:
+        items = tuple(self.eval(e.value) for e in node.elements)
+        if any(isinstance(e, cst.StarredElement) for e in node.elements):
+            return UNKNOWN
+        return self._sequence(items)
+
+    def _sequence(self, items) -> Value:
+        source = combine_sources(*(i.source for i in items)) if items else Source.CONST
+        if source == Source.CONST and items and all(i.items is None for i in items):
+            source = Source.CONST
+        return Value(source=source, items=items)
+
+    _eval_List = _eval_Tuple
+
+    def _eval_Set(self, node) -> Value:
+        for element in node.elements:
+            self.eval(element.value)
+        return UNKNOWN
+
+    def _eval_Dict(self, node) -> Value:
+        entries = {}
+        for element in node.elements:
+            if not isinstance(element, cst.DictElement):
+                return UNKNOWN
+            key = _literal_key(element.key)
+            value = self.eval(element.value)
+            if key is None:
+                return UNKNOWN
+            entries[key] = value
+        return Value(source=Source.CONST, entries=tuple(sorted(entries.items(), key=lambda kv: repr(kv[0]))))
+
+    def _eval_Lambda(self, node) -> Value:
+        return Value(source=Source.CONST, function=node)
+
+    def _comprehension(self, node) -> Value:
+        return UNKNOWN
+
+    _eval_ListComp = _comprehension
+    _eval_GeneratorExp = _comprehension
+    _eval_SetComp = _comprehension
+    _eval_DictComp = _comprehension
+
+    def _eval_NamedExpr(self, node) -> Value:
+        value = self.eval(node.value)
+        self._store(node.target, value, node)
+        return value
+
+    def _eval_IfExp(self, node) -> Value:
+        self.eval(node.test)
+        return join(self.eval(node.body), self.eval(node.orelse))
+
+    def _eval_BooleanOperation(self, node) -> Value:
+        return join(self.eval(node.left), self.eval(node.right))
+
+    def _eval_Comparison(self, node) -> Value:
+        operands = [self.eval(node.left)] + [self.eval(c.comparator) for c in node.comparisons]
+        mask = any(v.random_draw for v in operands)
+        source = combine_sources(*(v.source for v in operands))
+        direction = Direction.BOTTOM if any(v.direction == Direction.BOTTOM for v in operands) else Direction.NONE
+        return Value(source=source, direction=direction, mask=mask)
+
+    def _eval_UnaryOperation(self, node) -> Value:
+        value = self.eval(node.expression)
+        if isinstance(node.operator, cst.Minus):
+            return dirn.negate(value)
+        if isinstance(node.operator, cst.Plus):
+            return value
+        return Value(source=value.source)
+
+    def _eval_BinaryOperation(self, node: cst.BinaryOperation) -> Value:
+        left = self.eval(node.left)
+        right = self.eval(node.right)
+        return self._binary(type(node.operator).__name__, left, right, node)
+
+    def _binary(self, operator: str, left: Value, right: Value, node) -> Value:
+        if operator in ("Add", "Subtract") and (left.mask or right.mask):
+            self.combinations[node] = CombinationFact(
+                node, "+" if operator == "Add" else "-", left, right, self.frame.function)
+        if operator == "Subtract":
+            return self._subtract(left, right, node)
+        source = combine_sources(left.source, right.source)
+        if operator == "Add":
+            direction, sign = dirn.sum_direction(left, right)
+            return Value(source=source, direction=direction, sign=sign,
+                         origin=left.origin or right.origin)
+        if operator in ("Multiply", "MatrixMultiply", "Divide", "FloorDivide"):
+            direction, sign = dirn.product_direction(left, right)
+            mask = (left.mask and not right.mask and right.source in (Source.CONST, Source.DATA)) or \
+                   (right.mask and not left.mask and left.source in (Source.CONST, Source.DATA)
+                    and operator == "Multiply")
+            return Value(source=source, direction=direction, sign=sign,
+                         origin=left.origin or right.origin, mask=mask)
+        if operator == "Power":
+            if left.is_gradient_like or Direction.TOP in (left.direction, right.direction):
+                return Value(source=source, direction=Direction.TOP, sign=0)
+            if Direction.BOTTOM in (left.direction, right.direction):
+                return Value(source=source, direction=Direction.BOTTOM)
+            return Value(source=source)
+        return numpy_api._derived([left, right])
+
+    def _subtract(self, left: Value, right: Value, node) -> Value:
+        result = numpy_api.subtract(left, right, node)
+        if node is not None and result.origin is node:
+            self.errors[node] = result.direction
+        return result
+
+    def _eval_Subscript(self, node: cst.Subscript) -> Value:
+        container = self.eval(node.value)
+        key = None
+        indices = []
+        for element in node.slice:
+            if isinstance(element.slice, cst.Index):
+                indices.append(self.eval(element.slice.value))
+                if len(node.slice) == 1:
+                    key = _literal_key(element.slice.value)
+        if isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape":
+            return CONSTANT
+        if container.entries is not None or container.items is not None:
+            if key is None and container.items is not None and any(
+                    i.source != Source.CONST for i in indices):
+                return UNKNOWN
+            return self._trainable(node, entry_of(container, key))
+        if container.instance_of is not None or container.function is not None or container.ref:
+            return UNKNOWN
+        return self._trainable(node, container.with_(random_draw=container.random_draw))
+
+    def _eval_Attribute(self, node: cst.Attribute) -> Value:
+        owner = self.eval(node.value)
+        attr = node.attr.value
+        if owner.ref is not None:
+            if attr == "newaxis":
+                return CONSTANT
+            return Value(source=Source.CONST, ref=f"{owner.ref}.{attr}")
+        cls = owner.instance_of
+        if cls is not None:
+            key = self._env_key(node)
+            if key is not None and key in self.frame.env.values:
+                return self._trainable(node, self.frame.env.values[key])
+            method = self._method(cls, attr)
+            if method is not None:
+                return Value(source=Source.CONST, function=method, bound_self=owner)
+            for klass in [cls] + self.model.bases_in_file(cls)[0]:
+                value = self.summaries.get("attributes", (klass.name, attr))
+                if value is not None:
+                    return self._trainable(node, value)
+            stored = any(attr in c.attribute_stores() for c in [cls] + self.model.bases_in_file(cls)[0])
+            # Never stored: not a gradient of ours, whatever else it is (BP102 reports it).
+            return BOTTOM if stored else NEVER_STORED
+        if owner.function is not None or owner.items is not None or owner.entries is not None:
+            return UNKNOWN
+        if attr in ("shape", "size", "ndim", "dtype"):
+            return CONSTANT
+        if attr == "T":
+            return owner.with_(random_draw=False)
+        # Methods of arrays are resolved when called; the attribute alone keeps the receiver.
+        return self._trainable(node, owner.with_(ref=None)) if attr not in ("dot",) else owner
+
+    def _method(self, cls: ClassModel, name: str) -> Optional[Function]:
+        for klass in [cls] + self.model.bases_in_file(cls)[0]:
+            if name in klass.methods:
+                return klass.methods[name]
+        return None
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def _eval_Call(self, node: cst.Call) -> Value:
+        args: List[Value] = []
+        keywords: Dict[str, Value] = {}
+        starred = False
+        for arg in node.args:
+            value = self.eval(arg.value)
+            if arg.star:
+                starred = True
+            elif arg.keyword is not None:
+                keywords[arg.keyword.value] = value
+            else:
+                args.append(value)
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            receiver = self.eval(func.value)
+            if receiver.ref is None and receiver.instance_of is None and receiver.function is None \
+                    and receiver.items is None and receiver.entries is None:
+                return numpy_api.array_method(func.attr.value, receiver, args)
+            callee = self._eval_Attribute_of(receiver, func)
+        else:
+            callee = self.eval(func)
+        return self._call(node, callee, args, keywords, starred)
+
+    def _eval_Attribute_of(self, owner: Value, node: cst.Attribute) -> Value:
+        """``owner.attr`` with ``owner`` already evaluated (avoids evaluating it twice)."""
+        attr = node.attr.value
+        if owner.ref is not None:
+            return Value(source=Source.CONST, ref=f"{owner.ref}.{attr}")
+        cls = owner.instance_of
+        if cls is not None:
+            key = self._env_key(node)
+            if key is not None and key in self.frame.env.values:
+                return self.frame.env.values[key]
+            method = self._method(cls, attr)
+            if method is not None:
+                return Value(source=Source.CONST, function=method, bound_self=owner)
+            for klass in [cls] + self.model.bases_in_file(cls)[0]:
+                value = self.summaries.get("attributes", (klass.name, attr))
+                if value is not None:
+                    return value
+            return BOTTOM
+        if owner.entries is not None and attr in ("items", "keys", "values", "get"):
+            return Value(source=Source.CONST, ref=f"dict.{attr}", bound_self=owner)
+        return UNKNOWN
+
+    def _call(self, node, callee: Value, args, keywords, starred) -> Value:
+        if callee.ref is not None:
+            return self._call_ref(node, callee, args, keywords)
+        target = callee.function
+        if isinstance(target, Function):
+            bound = [callee.bound_self] if callee.bound_self is not None else []
+            self._pass_arguments(target, bound + args, keywords, starred)
+            if target.node.asynchronous is not None:
+                return UNKNOWN
+            return self.summaries.get("returns", target, BOTTOM)
+        if isinstance(target, ClassModel):
+            instance = Value(source=Source.CONST, instance_of=target)
+            init = self._method(target, "__init__")
+            if init is not None:
+                self._pass_arguments(init, [instance] + args, keywords, starred)
+            return instance
+        if isinstance(target, cst.Lambda):
+            return self._call_lambda(target, args)
+        if callee.source == Source.BOTTOM:
+            return BOTTOM
+        return UNKNOWN
+
+    def _pass_arguments(self, function: Function, args, keywords, starred) -> None:
+        passed: Dict[str, Value] = {}
+        if starred:
+            passed = {name: UNKNOWN for name in function.params}
+        else:
+            for name, value in zip(function.params, args):
+                passed[name] = value
+            for name, value in keywords.items():
+                if name in function.params:
+                    passed[name] = value
+        table = self.summaries.current["params"]
+        current = dict(table.get(function, {}))
+        for name, value in passed.items():
+            current[name] = join(current[name], value) if name in current else value
+        table[function] = current
+
+    def _call_lambda(self, node: cst.Lambda, args: List[Value]) -> Value:
+        if self.lambda_depth >= MAX_LAMBDA_DEPTH:
+            return UNKNOWN
+        names = [p.name.value for p in node.params.params]
+        saved = self.frame
+        env = Env({name: value for name, value in zip(names, args)})
+        self.frame = Frame(None, env)
+        self.frame.env.values.update({})
+        self.lambda_depth += 1
+        try:
+            result = self.eval(node.body)
+        finally:
+            self.lambda_depth -= 1
+            self.frame = saved
+        return result
+
+    def _call_ref(self, node, callee: Value, args, keywords) -> Value:
+        ref = callee.ref
+        if ref.startswith("numpy."):
+            name = ref[len("numpy."):]
+            if name in ("random.default_rng", "random.RandomState", "random.Generator"):
+                return Value(source=Source.CONST, ref="numpy.rng")
+            if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2:
+                self.combinations[node] = CombinationFact(
+                    node, "+" if name == "add" else "-", args[0], args[1], self.frame.function)
+            first = None
+            if node.args and node.args[0].keyword is None:
+                first = _literal_key(node.args[0].value)
+                if first is None and isinstance(node.args[0].value, cst.Tuple):
+                    first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
+            return numpy_api.call_numpy(name, args, keywords, first)
+        if ref in ("scipy.special.expit", "scipy.special.softmax"):
+            return numpy_api._derived(args)
+        if ref.startswith("dict."):
+            owner = callee.bound_self
+            if ref == "dict.items":
+                return Value(source=Source.CONST, items=(
+                    Value(source=Source.CONST, items=(CONSTANT, entry_of(owner, None))),))
+            if ref == "dict.values":
+                return Value(source=Source.CONST, items=(entry_of(owner, None),))
+            if ref == "dict.get" and node.args:
+                return entry_of(owner, _literal_key(node.args[0].value))
+            return Value(source=Source.CONST, items=(CONSTANT,))
+        if ref.startswith("builtins."):
+            return self._call_builtin(ref[len("builtins."):], args)
+        return _outside_call(args)
+
+    def _call_builtin(self, name: str, args: List[Value]) -> Value:
+        if name in _BUILTIN_CONSTANTS:
+            if name == "float" and args:
+                return args[0].with_(items=None)
+            return CONSTANT
+        if name == "zip" and args:
+            return Value(source=Source.CONST, items=(
+                Value(source=Source.CONST, items=tuple(element_of(a) for a in args)),))
+        if name == "enumerate" and args:
+            return Value(source=Source.CONST, items=(
+                Value(source=Source.CONST, items=(CONSTANT, element_of(args[0]))),))
+        if name in ("list", "tuple", "reversed", "sorted", "iter") and args:
+            return args[0]
+        if name == "sum" and args:
+            return element_of(args[0])
+        if name in ("abs", "max", "min"):
+            return numpy_api._derived(args)
+        return _outside_call(args)
+
+
+def interpret(model: FileModel) -> Interpreter:
+    interpreter = Interpreter(model)
+    interpreter.run()
+    return interpreter

@@ -1,0 +1,173 @@
+"""The abstract values the interpreter gives to every expression.
+
+A value is a product of small domains, each with a join (least upper bound):
+
+* ``Source``: where the value comes from — a literal constant, data from outside the network
+  (inputs, targets), the network itself (anything computed from a trainable parameter), or unknown.
+* ``Direction`` (see ``direction.py``): whether the value is the gradient of the loss, its
+  negative, zero, not a gradient at all, or unknown.
+* flags for dropout: a uniform random draw, and a mask made from one.
+* structure: tuple items, dictionary entries, a class instance, a callable, or a reference into
+  an outside module (``numpy.random.rand``).
+
+``BOTTOM`` stands for "no information yet" while the fixed point is computed; anything the
+interpreter does not understand becomes ``UNKNOWN``/``TOP`` and never produces a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import Any, Optional, Tuple
+
+import libcst as cst
+
+
+class Source(IntEnum):
+    BOTTOM = 0
+    CONST = 1
+    DATA = 2
+    NETWORK = 3
+    UNKNOWN = 4
+
+
+class Direction(IntEnum):
+    BOTTOM = 0
+    ZERO = 1
+    GRADIENT = 2
+    NEGATIVE_GRADIENT = 3
+    NONE = 4
+    TOP = 5
+
+
+def join_source(a: Source, b: Source) -> Source:
+    if a == b or b == Source.BOTTOM:
+        return a
+    if a == Source.BOTTOM:
+        return b
+    if {a, b} == {Source.CONST, Source.DATA}:
+        return Source.DATA
+    return Source.UNKNOWN
+
+
+def combine_sources(*sources: Source) -> Source:
+    """The source of a value computed from operands with these sources."""
+    if Source.NETWORK in sources:
+        return Source.NETWORK
+    if Source.UNKNOWN in sources:
+        return Source.UNKNOWN
+    if Source.BOTTOM in sources:
+        return Source.BOTTOM
+    if Source.DATA in sources:
+        return Source.DATA
+    return Source.CONST
+
+
+@dataclass(frozen=True)
+class Value:
+    source: Source = Source.UNKNOWN
+    direction: Direction = Direction.NONE
+    # For values that are not gradients: -1 when explicitly negated (``-lr``, ``-1``), +1
+    # otherwise, 0 when paths disagree. Derivatives, activations and inputs are +1 whatever
+    # their numeric sign: the chain rule's products keep a gradient's direction.
+    sign: int = 1
+    # Where a gradient direction was established (the ``y - out`` expression), for messages.
+    origin: Optional[cst.CSTNode] = None
+    random_draw: bool = False
+    mask: bool = False
+    items: Optional[Tuple["Value", ...]] = None
+    entries: Optional[Tuple[Tuple[Any, "Value"], ...]] = None
+    # A class (ClassModel), an instance of one, a user function, a lambda, a bound method.
+    instance_of: Any = None
+    function: Any = None
+    bound_self: Optional["Value"] = None
+    # A dotted reference into an imported module: ``numpy``, ``numpy.random.rand``.
+    ref: Optional[str] = None
+
+    def with_(self, **changes) -> "Value":
+        return replace(self, **changes)
+
+    @property
+    def is_gradient_like(self) -> bool:
+        return self.direction in (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT)
+
+
+BOTTOM = Value(source=Source.BOTTOM, direction=Direction.BOTTOM)
+UNKNOWN = Value(source=Source.UNKNOWN, direction=Direction.TOP, sign=0)
+CONSTANT = Value(source=Source.CONST)
+DATA = Value(source=Source.DATA)
+
+
+def join(a: Value, b: Value) -> Value:
+    if a is b or a == b:
+        return a
+    if a.source == Source.BOTTOM and a.direction == Direction.BOTTOM:
+        return b
+    if b.source == Source.BOTTOM and b.direction == Direction.BOTTOM:
+        return a
+    from bplint.analysis.direction import join_direction
+
+    return Value(
+        source=join_source(a.source, b.source),
+        direction=join_direction(a.direction, b.direction),
+        sign=a.sign if a.sign == b.sign else 0,
+        origin=a.origin or b.origin,
+        random_draw=a.random_draw and b.random_draw,
+        mask=a.mask and b.mask,
+        items=_join_items(a.items, b.items),
+        entries=_join_entries(a.entries, b.entries),
+        instance_of=a.instance_of if a.instance_of is b.instance_of else None,
+        function=a.function if a.function is b.function else None,
+        bound_self=a.bound_self if a.function is b.function else None,
+        ref=a.ref if a.ref == b.ref else None,
+    )
+
+
+def _join_items(a, b):
+    if a is None or b is None or len(a) != len(b):
+        return None
+    return tuple(join(x, y) for x, y in zip(a, b))
+
+
+def _join_entries(a, b):
+    if a is None or b is None:
+        return None
+    merged = dict(a)
+    for key, value in b:
+        merged[key] = join(merged[key], value) if key in merged else value
+    return tuple(sorted(merged.items(), key=lambda kv: repr(kv[0])))
+
+
+def element_of(value: Value) -> Value:
+    """What iterating over ``value`` gives: a tuple's items joined, or an array's rows."""
+    if value.items is not None:
+        result = BOTTOM
+        for item in value.items:
+            result = join(result, item)
+        return result if value.items else UNKNOWN
+    if value.entries is not None:
+        return Value(source=Source.CONST)
+    if value.instance_of is not None or value.function is not None or value.ref is not None:
+        return UNKNOWN
+    return value.with_(mask=False, random_draw=False)
+
+
+def entry_of(container: Value, key: Any) -> Value:
+    """``container[key]``: a known dictionary entry, all entries joined, or the array itself."""
+    if container.entries is not None:
+        entries = dict(container.entries)
+        if key is not None and key in entries:
+            return entries[key]
+        if key is None and entries:
+            result = BOTTOM
+            for value in entries.values():
+                result = join(result, value)
+            return result
+        return UNKNOWN
+    if container.items is not None:
+        if isinstance(key, int) and -len(container.items) <= key < len(container.items):
+            return container.items[key]
+        return element_of(container)
+    if container.instance_of is not None or container.function is not None:
+        return UNKNOWN
+    return container.with_(items=None, entries=None)

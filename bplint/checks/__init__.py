@@ -1,0 +1,10 @@
+"""The rules. Each check reads a file's model and analysis; one module per rule family."""
+
+from bplint.checks.base import Check, FileContext, Report
+from bplint.checks.dataflow import ForwardLocalInBackward, UncachedAttribute
+from bplint.checks.dropout import DropoutMaskAdded
+from bplint.checks.gradient import UpdateSign
+
+ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), UpdateSign(), DropoutMaskAdded())
+
+__all__ = ["ALL_CHECKS", "Check", "FileContext", "Report"]

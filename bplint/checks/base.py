@@ -1,0 +1,67 @@
+"""What every check shares: the file context it reads, and the reports it makes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterable
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from bplint.files import SourceFile
+from bplint.model import FileModel
+
+
+@dataclass(frozen=True)
+class Report:
+    """A check's verdict on one node: the engine turns it into a finding."""
+
+    node: cst.CSTNode
+    message: str
+
+
+class FileContext:
+    """One file, parsed once; the analysis and positions are computed only when first asked for."""
+
+    def __init__(self, source: SourceFile, module: cst.Module, model: FileModel) -> None:
+        self.source = source
+        self.module = module
+        self.model = model
+
+    @cached_property
+    def analysis(self):
+        from bplint.analysis.interpreter import interpret
+
+        return interpret(self.model)
+
+    @cached_property
+    def _positions(self):
+        # Positions cost about as much as parsing: resolved only for files with findings.
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        return wrapper.resolve(PositionProvider)
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self._positions[node]
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.position(node).start.line
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node).strip()
+
+
+class Check:
+    """A rule: reads the model and analysis of a file and reports nodes with messages."""
+
+    code: str = ""
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        raise NotImplementedError
+
+    @staticmethod
+    def short(text: str, limit: int = 60) -> str:
+        text = " ".join(text.split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+

@@ -1,0 +1,146 @@
+"""Dataflow between the methods of a network: BP101 and BP102."""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+from typing import Iterable, List, Optional
+
+from bplint.checks.base import Check, FileContext, Report
+from bplint.model import ClassModel, FileModel, Function
+from bplint.model.roles import role
+
+_IMPLICIT_GLOBALS = set(dir(builtins)) | {
+    "__file__", "__name__", "__doc__", "__builtins__", "__spec__", "__loader__", "__package__",
+    "__path__", "__annotations__", "__class__", "get_ipython", "display", "In", "Out",
+}
+
+
+def _siblings(model: FileModel, function: Function) -> List[Function]:
+    """Functions at the same level: the other methods of the class, or other module functions."""
+    if function.parent is not None:
+        return []
+    if function.owner is not None:
+        classes = [function.owner, *model.bases_in_file(function.owner)[0],
+                   *model.subclasses_of(function.owner)]
+        return [m for cls in classes for m in cls.methods.values() if m is not function]
+    return [f for f in model.module_functions() if f is not function]
+
+
+def _binder(siblings: List[Function], name: str) -> Optional[Function]:
+    """The sibling that binds ``name`` as a local, preferring a forward pass."""
+    binders = [s for s in siblings if name in s.bindings]
+    binders.sort(key=lambda s: (role(s) != "forward", name in s.params))
+    return binders[0] if binders else None
+
+
+class ForwardLocalInBackward(Check):
+    code = "BP101"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        model = context.model
+        if model.star_import:
+            return
+        for function in model.functions:
+            siblings = _siblings(model, function)
+            if not siblings:
+                continue
+            for name, node in function.reads:
+                if function.resolves(name) or name in _IMPLICIT_GLOBALS:
+                    continue
+                if name in function.declared_nonlocal:
+                    continue
+                binder = _binder(siblings, name)
+                if binder is None:
+                    continue
+                if name in model.module_bindings:
+                    if not self._stale_global(function, binder, name):
+                        continue
+                    yield Report(node, self._stale_message(context, function, binder, name))
+                else:
+                    yield Report(node, self._message(context, function, binder, name))
+
+    @staticmethod
+    def _stale_global(reader: Function, binder: Function, name: str) -> bool:
+        """Reading a global on purpose is fine; reading it where forward's local was meant is not."""
+        return (role(reader) == "backward" and role(binder) == "forward"
+                and binder.local_binding(name) is not None)
+
+    def _what(self, context: FileContext, binder: Function, name: str) -> str:
+        kind = "a parameter" if name in binder.params else "a local variable"
+        line = context.line_of(binder.bindings[name])
+        return f"{kind} of `{binder.name}` (line {line})"
+
+    def _message(self, context, reader: Function, binder: Function, name: str) -> str:
+        what = self._what(context, binder, name)
+        head = f"name `{name}` is {what} and is undefined in `{reader.name}`"
+        if reader.is_method and binder.is_method and reader.self_name:
+            me = reader.self_name
+            return (f"{head}; store it as `{me}.{name}` in `{binder.name}` "
+                    f"and read `{me}.{name}` here")
+        return f"{head}; return it from `{binder.name}` and pass it to `{reader.name}`"
+
+    def _stale_message(self, context, reader: Function, binder: Function, name: str) -> str:
+        what = self._what(context, binder, name)
+        line = context.line_of(context.model.module_bindings[name])
+        head = (f"name `{name}` is {what}, but `{reader.name}` reads the module-level `{name}` "
+                f"(line {line}), a stale value, not the one `{binder.name}` computed")
+        if reader.is_method and binder.is_method and reader.self_name:
+            me = reader.self_name
+            return f"{head}; store it as `{me}.{name}` in `{binder.name}` and read `{me}.{name}` here"
+        return f"{head}; return it from `{binder.name}` and pass it to `{reader.name}`"
+
+
+class UncachedAttribute(Check):
+    code = "BP102"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        model = context.model
+        for cls in model.classes.values():
+            if not self._visible(model, cls):
+                continue
+            family = [cls, *model.bases_in_file(cls)[0]]
+            stored = set()
+            bound = set()
+            for klass in family + model.subclasses_of(cls):
+                stored.update(klass.attribute_stores())
+                bound.update(klass.body_bindings)
+            for method in self._functions_of(model, cls):
+                for attribute, node in method.attribute_reads:
+                    if attribute in stored or attribute in bound:
+                        continue
+                    if attribute.startswith("__") or attribute in model.foreign_attribute_stores:
+                        continue
+                    yield Report(node, self._message(context, cls, method, attribute, stored))
+
+    @staticmethod
+    def _visible(model: FileModel, cls: ClassModel) -> bool:
+        """Every attribute of the class can be seen in this file."""
+        ancestors, external = model.bases_in_file(cls)
+        if external or any(c.dynamic_attributes for c in [cls, *ancestors]):
+            return False
+        decorators = {d.decorator for d in cls.node.decorators}
+        return all(getattr(d, "value", None) == "dataclass" for d in decorators)
+
+    @staticmethod
+    def _functions_of(model: FileModel, cls: ClassModel) -> List[Function]:
+        def top(function: Function) -> Function:
+            while function.parent is not None:
+                function = function.parent
+            return function
+        return [f for f in model.functions if top(f).owner is cls and f.self_name]
+
+    def _message(self, context, cls: ClassModel, method: Function, attribute: str, stored) -> str:
+        me = method.self_name
+        head = (f"`{me}.{attribute}` is read in `{method.name}` but never assigned in class "
+                f"`{cls.name}`")
+        for sibling in sorted(cls.methods.values(), key=lambda m: role(m) != "forward"):
+            node = sibling.local_binding(attribute)
+            if node is not None:
+                return (f"{head}; `{sibling.name}` computes a local `{attribute}` "
+                        f"(line {context.line_of(node)}): store it there with "
+                        f"`{me}.{attribute} = {attribute}`")
+        close = difflib.get_close_matches(attribute, sorted(stored), n=1)
+        if close:
+            return f"{head}; did you mean `{me}.{close[0]}`?"
+        return f"{head} (AttributeError at run time); assign it before it is read"

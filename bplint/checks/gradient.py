@@ -1,0 +1,85 @@
+"""Gradient math: BP201, the direction of parameter updates."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from bplint.analysis.facts import UpdateFact
+from bplint.analysis.values import Direction
+from bplint.checks.base import Check, FileContext, Report
+from bplint.model.locations import location_key
+
+
+def _operator(statement: cst.CSTNode) -> str:
+    if isinstance(statement, cst.AugAssign):
+        return "+=" if isinstance(statement.operator, cst.AddAssign) else "-="
+    value = statement.value
+    return "+" if isinstance(value.operator, cst.Add) else "-"
+
+
+def _velocity(fact: UpdateFact) -> Optional[cst.Assign]:
+    """The statement that accumulated the step when the update applies a velocity (momentum)."""
+    definition = fact.step_definition
+    if not isinstance(definition, cst.Assign) or len(definition.targets) != 1:
+        return None
+    key = location_key(definition.targets[0].target)
+    if key is None:
+        return None
+    found = []
+
+    class Reads(cst.CSTVisitor):
+        def visit_Name(self, node):
+            found.append(node.value)
+
+        def visit_Attribute(self, node):
+            found.append("." + node.attr.value)
+
+    definition.value.visit(Reads())
+    return definition if key.lstrip(".") in [f.lstrip(".") for f in found] else None
+
+
+class UpdateSign(Check):
+    code = "BP201"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        for fact in context.analysis.updates.values():
+            if not fact.trainable or fact.before.direction != Direction.NONE:
+                continue
+            if fact.change.direction != Direction.GRADIENT:
+                continue
+            velocity = _velocity(fact)
+            if velocity is not None:
+                yield Report(velocity, self._velocity_message(context, fact, velocity))
+            else:
+                yield Report(fact.statement, self._message(context, fact))
+
+    def _origin(self, context: FileContext, fact: UpdateFact) -> str:
+        origin = fact.change.origin
+        if origin is None:
+            return "the step follows the gradient of the loss"
+        direction = context.analysis.errors.get(origin)
+        line = context.line_of(origin)
+        if isinstance(origin, (cst.AugAssign,)):
+            return (f"the step comes from `{self.short(context.code(origin))}` (line {line}), "
+                    f"the softmax cross-entropy gradient")
+        kind = ("prediction - target, the gradient of the loss" if direction == Direction.GRADIENT
+                else "target - prediction, the negative gradient of the loss")
+        return f"the step comes from the error `{self.short(context.code(origin))}` (line {line}), {kind}"
+
+    def _message(self, context: FileContext, fact: UpdateFact) -> str:
+        target = self.short(context.code(fact.target), 40)
+        operator = _operator(fact.statement)
+        fixed = {"+=": "-=", "-=": "+=", "+": "-", "-": "+"}[operator]
+        where = f"`{target} {operator} ...`" if operator.endswith("=") else f"`{target} = {target} {operator} ...`"
+        return (f"{where} moves `{target}` up the gradient: {self._origin(context, fact)}; "
+                f"use `{fixed}` to descend (or flip the error)")
+
+    def _velocity_message(self, context: FileContext, fact: UpdateFact, velocity: cst.Assign) -> str:
+        name = self.short(context.code(velocity.targets[0].target), 40)
+        target = self.short(context.code(fact.target), 40)
+        line = context.line_of(fact.statement)
+        return (f"the velocity `{name}` accumulates the gradient with the wrong sign, so "
+                f"`{target}` (updated on line {line}) climbs the loss: {self._origin(context, fact)}; "
+                f"subtract the scaled gradient from the velocity")

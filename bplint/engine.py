@@ -1,0 +1,92 @@
+"""Checking files: read, parse once, build the model, run the checks, keep what is enabled."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterable, List, Sequence, Tuple
+
+import libcst as cst
+
+from bplint.catalogue import catalogue
+from bplint.checks import ALL_CHECKS, Check, FileContext
+from bplint.config import Config
+from bplint.diagnostics import FileError, Finding, Span
+from bplint.files import SourceFile, UnreadableFile, discover, read_source
+from bplint.model import build_model
+from bplint.suppression import is_suppressed
+
+
+@dataclass
+class Result:
+    findings: List[Finding] = field(default_factory=list)
+    errors: List[FileError] = field(default_factory=list)
+    files_checked: int = 0
+
+
+def check_paths(paths: Sequence[str], config: Config,
+                checks: Sequence[Check] = ALL_CHECKS) -> Result:
+    files, errors = discover(paths, config.exclude, config.root)
+    result = Result(errors=list(errors))
+    for path in files:
+        try:
+            source = read_source(path)
+        except UnreadableFile as exc:
+            result.errors.append(FileError(path, str(exc)))
+            continue
+        findings, file_errors = check_source(source, config, checks)
+        result.findings.extend(findings)
+        result.errors.extend(file_errors)
+        result.files_checked += 1
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _syntax_error(source: SourceFile, exc: Exception) -> FileError:
+    """One line for a file that does not parse, in CPython's words where it has them."""
+    try:
+        compile(source.text, source.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        where = f"line {syntax.lineno}, column {syntax.offset}" if syntax.offset else f"line {syntax.lineno}"
+        return FileError(source.path, f"syntax error at {where}: {syntax.msg}")
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    line = getattr(exc, "raw_line", None)
+    detail = f" at line {line}" if line else ""
+    return FileError(source.path, f"cannot be parsed{detail} (syntax not supported by libcst)")
+
+
+def check_source(source: SourceFile, config: Config,
+                 checks: Iterable[Check] = ALL_CHECKS) -> Tuple[List[Finding], List[FileError]]:
+    enabled = [c for c in checks if config.enabled(c.code, source.path)]
+    try:
+        module = cst.parse_module(source.text)
+    except cst.ParserSyntaxError as exc:
+        return [], [_syntax_error(source, exc)]
+    except RecursionError:
+        return [], [FileError(source.path, "too deeply nested to analyse")]
+    try:
+        model = build_model(module)
+    except RecursionError:
+        return [], [FileError(source.path, "too deeply nested to analyse")]
+    context = FileContext(source, module, model)
+    docs = catalogue()
+    findings: List[Finding] = []
+    errors: List[FileError] = []
+    for check in enabled:
+        doc = docs[check.code]
+        try:
+            for report in check.run(context):
+                position = context.position(report.node)
+                span = Span(position.start.line, position.start.column + 1,
+                            position.end.line, position.end.column + 1)
+                if is_suppressed(source.line(span.row), check.code):
+                    continue
+                findings.append(Finding(source.path, span, check.code, doc.name, doc.severity,
+                                        report.message))
+        except RecursionError:
+            errors.append(FileError(source.path, f"too deeply nested to analyse ({check.code})"))
+        except Exception as exc:  # noqa: BLE001 - one failing rule must not stop the others
+            errors.append(FileError(
+                source.path, f"internal error in {check.code} ({type(exc).__name__}); please report"))
+    return findings, errors

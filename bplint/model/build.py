@@ -1,0 +1,366 @@
+"""One walk over the syntax tree that builds the :class:`FileModel`.
+
+Python's scoping is followed where it matters for the rules: function bodies, lambdas and
+comprehensions have their own names; class bodies do not leak into methods; ``global`` and
+``nonlocal`` are honoured. Only names in expression (load) position are recorded as reads.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Set, Union
+
+import libcst as cst
+
+from bplint.model.locations import is_numeric_literal, location_key, update_site
+from bplint.model.units import ClassModel, FileModel, Function
+
+_DYNAMIC_HOOKS = {"__getattr__", "__getattribute__", "__setattr__"}
+
+
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """``np.random.randn`` for the expression ``np.random.randn``; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_name(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
+class _Builder(cst.CSTVisitor):
+    def __init__(self, module: cst.Module) -> None:
+        self.model = FileModel(module)
+        # The enclosing units, innermost last: None stands for the module.
+        self.units: List[Union[Function, ClassModel, None]] = [None]
+        # Names bound by enclosing lambdas and comprehensions of the current function.
+        self.transparent: List[Set[str]] = []
+
+    # -- where names go ----------------------------------------------------------------------
+
+    @property
+    def function(self) -> Optional[Function]:
+        for unit in reversed(self.units):
+            if isinstance(unit, Function):
+                return unit
+        return None
+
+    def bind(self, name: str, node: cst.CSTNode) -> None:
+        unit = self.units[-1]
+        if isinstance(unit, Function):
+            if name in unit.declared_global:
+                self.model.module_bindings.setdefault(name, node)
+            unit.bindings.setdefault(name, node)
+        elif isinstance(unit, ClassModel):
+            unit.body_bindings.add(name)
+        else:
+            self.model.module_bindings.setdefault(name, node)
+
+    def bind_target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.bind(target.value, target)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.bind_target(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self.bind_target(target.value)
+        elif isinstance(target, cst.Attribute):
+            target.value.visit(self)
+            self.record_attribute_store(target)
+        else:
+            target.visit(self)
+
+    def record_attribute_store(self, target: cst.Attribute) -> None:
+        function = self.function
+        owner = function.self_name if function else None
+        if owner and isinstance(target.value, cst.Name) and target.value.value == owner:
+            function.attribute_stores.setdefault(target.attr.value, target)
+        else:
+            self.model.foreign_attribute_stores.add(target.attr.value)
+
+    def enclosing_class(self) -> Optional[ClassModel]:
+        function = self.function
+        while function is not None and function.parent is not None:
+            function = function.parent
+        return function.owner if function else None
+
+    # -- definitions --------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        self.bind(node.name.value, node.name)
+        parent_unit = self.units[-1]
+        owner = parent_unit if isinstance(parent_unit, ClassModel) else None
+        function = Function(node, node.name.value, owner=owner or self.enclosing_class(),
+                            parent=self.function if owner is None else None)
+        function.decorators = {dotted_name(d.decorator) or "" for d in node.decorators}
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.default is not None:
+                param.default.visit(self)
+        for param in (*params.posonly_params, *params.params):
+            function.params.append(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                function.params.append(star.name.value)
+        function.params.extend(p.name.value for p in params.kwonly_params)
+        for name in function.params:
+            function.bindings[name] = node
+        if owner is not None:
+            owner.methods[function.name] = function
+            if function.name in _DYNAMIC_HOOKS:
+                owner.dynamic_attributes = True
+        self.model.functions.append(function)
+        self.units.append(function)
+        saved, self.transparent = self.transparent, []
+        node.body.visit(self)
+        self.transparent = saved
+        self.units.pop()
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        for decorator in node.decorators:
+            decorator.visit(self)
+        for arg in node.bases:
+            arg.value.visit(self)
+        for arg in node.keywords:
+            arg.value.visit(self)
+        self.bind(node.name.value, node.name)
+        cls = ClassModel(node, node.name.value,
+                         bases=[dotted_name(arg.value) or "?" for arg in node.bases])
+        if node.keywords:
+            cls.dynamic_attributes = True
+        self.model.classes.setdefault(cls.name, cls)
+        self.units.append(cls)
+        node.body.visit(self)
+        self.units.pop()
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        names = set()
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            names.add(param.name.value)
+            if param.default is not None:
+                param.default.visit(self)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                names.add(star.name.value)
+        self.transparent.append(names)
+        node.body.visit(self)
+        self.transparent.pop()
+        return False
+
+    def _comprehension(self, node, parts) -> bool:
+        names: Set[str] = set()
+        comp = node.for_in
+        first = True
+        while comp is not None:
+            if first:
+                comp.iter.visit(self)
+            self._collect_names(comp.target, names)
+            first = False
+            comp = comp.inner_for_in
+        self.transparent.append(names)
+        comp = node.for_in
+        first = True
+        while comp is not None:
+            if not first:
+                comp.iter.visit(self)
+            for condition in comp.ifs:
+                condition.visit(self)
+            first = False
+            comp = comp.inner_for_in
+        for part in parts:
+            part.visit(self)
+        self.transparent.pop()
+        return False
+
+    def _collect_names(self, target: cst.BaseExpression, names: Set[str]) -> None:
+        if isinstance(target, cst.Name):
+            names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._collect_names(element.value, names)
+        elif isinstance(target, cst.StarredElement):
+            self._collect_names(target.value, names)
+        else:
+            target.visit(self)
+
+    def visit_ListComp(self, node: cst.ListComp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_SetComp(self, node: cst.SetComp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
+        return self._comprehension(node, [node.elt])
+
+    def visit_DictComp(self, node: cst.DictComp) -> bool:
+        return self._comprehension(node, [node.key, node.value])
+
+    # -- statements that bind -----------------------------------------------------------------
+
+    def visit_Assign(self, node: cst.Assign) -> bool:
+        node.value.visit(self)
+        for target in node.targets:
+            self.bind_target(target.target)
+            self.note_scalar(target.target, node.value)
+        self.note_update(node)
+        return False
+
+    def note_update(self, node: cst.CSTNode) -> None:
+        site = update_site(node)
+        if site is not None:
+            self.model.update_sites[node] = site
+
+    def note_scalar(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):
+            if len(target.elements) == len(value.elements):
+                for t, v in zip(target.elements, value.elements):
+                    self.note_scalar(t.value, v.value)
+            return
+        key = location_key(target)
+        if key and is_numeric_literal(value):
+            self.model.scalar_locations.add(key)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+        self.note_update(node)
+        node.value.visit(self)
+        node.target.visit(self)
+        self.bind_target(node.target)
+        return False
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+        node.annotation.visit(self)
+        if node.value is not None:
+            node.value.visit(self)
+        self.bind_target(node.target)
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        node.iter.visit(self)
+        self.bind_target(node.target)
+        node.body.visit(self)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def visit_WithItem(self, node: cst.WithItem) -> bool:
+        node.item.visit(self)
+        if node.asname is not None:
+            self.bind_target(node.asname.name)
+        return False
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> bool:
+        if node.type is not None:
+            node.type.visit(self)
+        if node.name is not None:
+            self.bind_target(node.name.name)
+        node.body.visit(self)
+        return False
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+        node.value.visit(self)
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target.value, node.target)
+        return False
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            if alias.asname is not None:
+                self.bind_target(alias.asname.name)
+            else:
+                top = dotted_name(alias.name)
+                if top:
+                    self.bind(top.split(".")[0], alias.name)
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if isinstance(node.names, cst.ImportStar):
+            self.model.star_import = True
+            return False
+        for alias in node.names:
+            name = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(name, cst.Name):
+                self.bind(name.value, name)
+        return False
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        function = self.function
+        if function is not None:
+            function.declared_global.update(item.name.value for item in node.names)
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        function = self.function
+        if function is not None:
+            function.declared_nonlocal.update(item.name.value for item in node.names)
+            for item in node.names:
+                function.bindings.setdefault(item.name.value, item.name)
+        return False
+
+    def visit_Del(self, node: cst.Del) -> bool:
+        return False
+
+    def visit_MatchAs(self, node) -> bool:
+        if node.pattern is not None:
+            node.pattern.visit(self)
+        if node.name is not None:
+            self.bind(node.name.value, node.name)
+        return False
+
+    def visit_MatchStar(self, node) -> bool:
+        if node.name is not None:
+            self.bind(node.name.value, node.name)
+        return False
+
+    def visit_Return(self, node: cst.Return) -> bool:
+        function = self.function
+        if function is not None and node.value is not None:
+            values = node.value.elements if isinstance(node.value, cst.Tuple) else [node.value]
+            for value in values:
+                value = getattr(value, "value", value)
+                if isinstance(value, cst.Name):
+                    function.returned_names.add(value.value)
+        return True
+
+    # -- expressions --------------------------------------------------------------------------
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        callee = dotted_name(node.func)
+        if callee in ("setattr", "vars", "object.__setattr__"):
+            cls = self.enclosing_class()
+            if cls is not None:
+                cls.dynamic_attributes = True
+        return True
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        function = self.function
+        owner = function.self_name if function else None
+        if owner and isinstance(node.value, cst.Name) and node.value.value == owner:
+            if node.attr.value == "__dict__":
+                cls = self.enclosing_class()
+                if cls is not None:
+                    cls.dynamic_attributes = True
+            function.attribute_reads.append((node.attr.value, node))
+        return False
+
+    def visit_Name(self, node: cst.Name) -> bool:
+        if any(node.value in names for names in self.transparent):
+            return False
+        unit = self.units[-1]
+        if isinstance(unit, Function):
+            unit.reads.append((node.value, node))
+        return False
+
+
+def build_model(module: cst.Module) -> FileModel:
+    builder = _Builder(module)
+    module.visit(builder)
+    return builder.model

@@ -1,0 +1,143 @@
+"""The units of a file that can hold a network: the module, its classes, and their functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from bplint.model.locations import UpdateSite, is_numeric_literal
+
+
+@dataclass(eq=False)
+class Function:
+    """A ``def`` (module function, method or nested function) and what its body binds and reads."""
+
+    node: cst.FunctionDef
+    name: str
+    owner: Optional["ClassModel"]
+    parent: Optional["Function"]
+    params: List[str] = field(default_factory=list)
+    # Every name bound in the body, with its first binding node; parameters included.
+    bindings: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    declared_global: Set[str] = field(default_factory=set)
+    declared_nonlocal: Set[str] = field(default_factory=set)
+    # Names read in the body (not inside nested functions), in source order.
+    reads: List[Tuple[str, cst.Name]] = field(default_factory=list)
+    # ``self.x`` reads and stores made in this function (nested functions included).
+    attribute_reads: List[Tuple[str, cst.Attribute]] = field(default_factory=list)
+    attribute_stores: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    returned_names: Set[str] = field(default_factory=set)
+    decorators: Set[str] = field(default_factory=set)
+
+    @property
+    def is_method(self) -> bool:
+        return self.owner is not None and self.parent is None
+
+    @property
+    def self_name(self) -> Optional[str]:
+        """The name the instance goes by inside this function, if it is (or is nested in) a method."""
+        if self.parent is not None:
+            inner = self.parent.self_name
+            return None if inner in self.bindings else inner
+        if self.owner is None or "staticmethod" in self.decorators or not self.params:
+            return None
+        if "classmethod" in self.decorators:
+            return None
+        return self.params[0]
+
+    def local_binding(self, name: str) -> Optional[cst.CSTNode]:
+        """The node that binds ``name`` as a local of this function (not a parameter), if any."""
+        if name in self.params:
+            return None
+        return self.bindings.get(name)
+
+    def resolves(self, name: str) -> bool:
+        """Whether ``name`` is bound here or in an enclosing function (closure)."""
+        scope: Optional[Function] = self
+        while scope is not None:
+            if name in scope.bindings and name not in scope.declared_global:
+                return True
+            scope = scope.parent
+        return False
+
+
+@dataclass(eq=False)
+class ClassModel:
+    node: cst.ClassDef
+    name: str
+    bases: List[str] = field(default_factory=list)
+    methods: Dict[str, Function] = field(default_factory=dict)
+    # Names bound in the class body: methods, class attributes, annotations.
+    body_bindings: Set[str] = field(default_factory=set)
+    # True where attributes may be created in ways a reader cannot see.
+    dynamic_attributes: bool = False
+
+    def attribute_stores(self) -> Dict[str, cst.CSTNode]:
+        stores: Dict[str, cst.CSTNode] = {}
+        for method in self.methods.values():
+            for attribute, node in method.attribute_stores.items():
+                stores.setdefault(attribute, node)
+        return stores
+
+
+@dataclass(eq=False)
+class FileModel:
+    module: cst.Module
+    classes: Dict[str, ClassModel] = field(default_factory=dict)
+    functions: List[Function] = field(default_factory=list)
+    module_bindings: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    star_import: bool = False
+    # Attribute names stored through something other than ``self`` (``net.a1 = ...``).
+    foreign_attribute_stores: Set[str] = field(default_factory=set)
+    # Every ``T += e`` / ``T -= e`` / ``T = T ± e`` in the file, keyed by its statement.
+    update_sites: Dict[cst.CSTNode, UpdateSite] = field(default_factory=dict)
+    # Locations ever bound to a plain number (counters and loss accumulators, not parameters).
+    scalar_locations: Set[str] = field(default_factory=set)
+
+    def trainable_locations(self) -> Set[str]:
+        """Locations updated by a non-constant change and never holding a plain number."""
+        keys = set()
+        for site in self.update_sites.values():
+            key = site.key
+            if key and not is_numeric_literal(site.change) and key not in self.scalar_locations:
+                keys.add(key)
+        return keys
+
+    def module_functions(self) -> List[Function]:
+        return [f for f in self.functions if f.owner is None and f.parent is None]
+
+    def functions_of(self, node: cst.FunctionDef) -> Optional[Function]:
+        for function in self.functions:
+            if function.node is node:
+                return function
+        return None
+
+    def bases_in_file(self, cls: ClassModel) -> Tuple[List[ClassModel], bool]:
+        """The class's ancestors defined in this file, and whether any ancestor is defined elsewhere."""
+        found: List[ClassModel] = []
+        external = False
+        pending = list(cls.bases)
+        seen = {cls.name}
+        while pending:
+            base = pending.pop()
+            if base in ("object",):
+                continue
+            if base in seen:
+                continue
+            seen.add(base)
+            model = self.classes.get(base)
+            if model is None:
+                external = True
+                continue
+            found.append(model)
+            pending.extend(model.bases)
+        return found, external
+
+    def subclasses_of(self, cls: ClassModel) -> List[ClassModel]:
+        result = []
+        for other in self.classes.values():
+            if other is not cls and cls in self.bases_in_file(other)[0]:
+                result.append(other)
+        return result

@@ -1,0 +1,1 @@
+"""The rule catalogue: one Markdown document per rule, installed as ``bplint.rules``."""
