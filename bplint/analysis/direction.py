@@ -93,6 +93,8 @@ def error_direction(minuend: Value, subtrahend: Value) -> Direction:
     """
     if minuend.direction != Direction.NONE or subtrahend.direction != Direction.NONE:
         return Direction.NONE
+    if any(v.mask or v.random_draw for v in (minuend, subtrahend)):
+        return Direction.NONE  # noise and dropout masks are never targets
     if minuend.source == Source.NETWORK and subtrahend.source == Source.DATA:
         return Direction.GRADIENT
     if minuend.source == Source.DATA and subtrahend.source == Source.NETWORK:

@@ -19,7 +19,7 @@ from bplint.analysis import direction as dirn
 from bplint.analysis import numpy_api
 from bplint.analysis.facts import CombinationFact, UpdateFact
 from bplint.analysis.values import (
-    BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
+    ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
 )
 from bplint.model.build import dotted_name
@@ -116,6 +116,20 @@ def _literal_key(node: cst.BaseExpression):
     return None
 
 
+def _as_parameter(value: Value) -> Value:
+    if value.is_gradient_like or value.direction == Direction.ZERO:
+        return value
+    if value.function is None and value.instance_of is None and value.ref is None \
+            and value.items is None and value.entries is None:
+        return value.with_(source=Source.NETWORK)
+    return value
+
+
+def _sequence_of(element: Value) -> Value:
+    """A list of unknown length whose elements are all like ``element``."""
+    return Value(source=Source.CONST, items=(element,))
+
+
 NEVER_STORED = Value(source=Source.UNKNOWN, direction=Direction.NONE)
 
 
@@ -141,6 +155,7 @@ class Interpreter:
         self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
         # Where an error between prediction and target is formed, and its direction.
         self.errors: Dict[cst.CSTNode, Direction] = {}
+        self.closures: Dict[cst.Lambda, tuple] = {}
         self.lambda_depth = 0
         self.loop_depth = 0
         self.frame: Frame = Frame(None, Env())
@@ -165,7 +180,7 @@ class Interpreter:
         self_name = function.self_name if function.parent is None else None
         for index, name in enumerate(function.params):
             if index == 0 and self_name == name and function.owner is not None:
-                env.values[name] = Value(source=Source.CONST, instance_of=function.owner)
+                env.values[name] = Value(source=Source.CONST, instance_of=frozenset([function.owner]))
             elif passed is not None:
                 env.values[name] = passed.get(name, DATA)
             else:
@@ -395,16 +410,27 @@ class Interpreter:
     def _parameter_initialisation(self, target, value: Value) -> Value:
         """A zero-filled parameter (a bias) is a parameter, not the empty start of a gradient sum.
 
-        Parameters are set up once, outside any loop, in attributes, dictionaries or module
-        globals; a gradient accumulator is zeroed as a local, or inside the training loop.
+        Parameters live in attributes, containers or module globals and are set up once; a
+        gradient accumulator is zeroed as a local of a function, or inside a script's loop.
         """
-        if value.direction != Direction.ZERO or self.loop_depth > 0:
+        key = location_key(target)
+        if key is None:
             return value
-        if location_key(target) not in self.trainable:
+        if value.items is not None and key + "[]" in self.trainable:
+            return value.with_(items=tuple(self._zero_parameter(v) for v in value.items))
+        if value.direction != Direction.ZERO or key not in self.trainable:
             return value
-        local = isinstance(target, cst.Name) and self.frame.function is not None \
-            and target.value not in self.frame.function.declared_global
-        return value if local else value.with_(direction=Direction.NONE)
+        if isinstance(target, cst.Name):
+            function = self.frame.function
+            if function is not None and target.value not in function.declared_global:
+                return value
+            if self.loop_depth > 0:
+                return value
+        return self._zero_parameter(value)
+
+    @staticmethod
+    def _zero_parameter(value: Value) -> Value:
+        return value.with_(direction=Direction.NONE) if value.direction == Direction.ZERO else value
 
     def _store(self, target, value: Value, statement) -> None:
         value = self._parameter_initialisation(target, value)
@@ -431,18 +457,20 @@ class Interpreter:
             if key is not None:
                 self.frame.env.values[key] = value
                 self.frame.env.definitions[key] = statement
-            if owner.instance_of is not None:
-                self.summaries.join_into("attributes", (owner.instance_of.name, target.attr.value),
-                                         value)
+            for cls in owner.instance_of or ():
+                self.summaries.join_into("attributes", (cls.name, target.attr.value), value)
         elif isinstance(target, cst.Subscript):
             container = self.eval(target.value)
             index = target.slice[0].slice if len(target.slice) == 1 else None
             key = _literal_key(index.value) if isinstance(index, cst.Index) else None
-            if container.entries is not None and key is not None:
+            if container.entries is not None:
                 entries = dict(container.entries)
+                if key is None:
+                    key = ANY_KEY
+                    value = join(entries.get(key, BOTTOM), value)
                 entries[key] = value
                 updated = container.with_(entries=tuple(sorted(entries.items(), key=lambda kv: repr(kv[0]))))
-            elif container.entries is not None or container.items is not None:
+            elif container.items is not None:
                 updated = container
             else:
                 updated = join(container, value.with_(mask=False, items=None, entries=None))
@@ -468,10 +496,18 @@ class Interpreter:
         return handler(node)
 
     def _trainable(self, node, value: Value) -> Value:
+        """A read of a parameter (or of a container of parameters) is a network value."""
         key = location_key(node)
-        if key in self.trainable and not value.is_gradient_like and value.direction != Direction.ZERO:
-            if value.function is None and value.instance_of is None and value.ref is None:
-                return value.with_(source=Source.NETWORK)
+        if key is None:
+            return value
+        if key in self.trainable:
+            return _as_parameter(value)
+        if key + "[]" in self.trainable:
+            if value.items is not None:
+                return value.with_(items=tuple(_as_parameter(v) for v in value.items))
+            if value.entries is not None:
+                return value.with_(entries=tuple((k, _as_parameter(v)) for k, v in value.entries))
+            return _as_parameter(value)
         return value
 
     def _eval_Name(self, node: cst.Name) -> Value:
@@ -544,10 +580,29 @@ class Interpreter:
         return Value(source=Source.CONST, entries=tuple(sorted(entries.items(), key=lambda kv: repr(kv[0]))))
 
     def _eval_Lambda(self, node) -> Value:
+        # The lambda sees the names of the frame that defines it (``self`` in ``__init__``).
+        self.closures[node] = (self.frame.function, self.frame.env.values)
         return Value(source=Source.CONST, function=node)
 
     def _comprehension(self, node) -> Value:
-        return UNKNOWN
+        """``[f(x) for x in xs]`` is, as an array, what ``f`` makes of one element."""
+        env = self.frame.env
+        saved_values, saved_definitions = dict(env.values), dict(env.definitions)
+        comp = node.for_in
+        while comp is not None:
+            self._store(comp.target, element_of(self.eval(comp.iter)), node)
+            for condition in comp.ifs:
+                self.eval(condition)
+            comp = comp.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self.eval(node.key)
+            element = self.eval(node.value)
+        else:
+            element = self.eval(node.elt)
+        env.values, env.definitions = saved_values, saved_definitions
+        if element.instance_of is not None or element.function is not None or element.ref:
+            return UNKNOWN
+        return element.with_(items=None, entries=None, mask=False, random_draw=False)
 
     _eval_ListComp = _comprehension
     _eval_GeneratorExp = _comprehension
@@ -602,8 +657,10 @@ class Interpreter:
             mask = (left.mask and not right.mask and right.source in (Source.CONST, Source.DATA)) or \
                    (right.mask and not left.mask and left.source in (Source.CONST, Source.DATA)
                     and operator == "Multiply")
+            scaled_draw = (left.random_draw and right.source == Source.CONST) or \
+                          (right.random_draw and left.source == Source.CONST)
             return Value(source=source, direction=direction, sign=sign,
-                         origin=left.origin or right.origin, mask=mask)
+                         origin=left.origin or right.origin, mask=mask, random_draw=scaled_draw)
         if operator == "Power":
             if left.is_gradient_like or Direction.TOP in (left.direction, right.direction):
                 return Value(source=source, direction=Direction.TOP, sign=0)
@@ -636,30 +693,23 @@ class Interpreter:
             return self._trainable(node, entry_of(container, key))
         if container.instance_of is not None or container.function is not None or container.ref:
             return UNKNOWN
-        return self._trainable(node, container.with_(random_draw=container.random_draw))
+        # A row or column of a uniform draw is data (synthetic inputs), not the draw of a mask.
+        return self._trainable(node, container.with_(random_draw=False))
 
     def _eval_Attribute(self, node: cst.Attribute) -> Value:
-        owner = self.eval(node.value)
+        return self._attribute(self.eval(node.value), node)
+
+    def _attribute(self, owner: Value, node: cst.Attribute) -> Value:
+        """``owner.attr`` with ``owner`` already evaluated."""
         attr = node.attr.value
         if owner.ref is not None:
             if attr == "newaxis":
                 return CONSTANT
             return Value(source=Source.CONST, ref=f"{owner.ref}.{attr}")
-        cls = owner.instance_of
-        if cls is not None:
-            key = self._env_key(node)
-            if key is not None and key in self.frame.env.values:
-                return self._trainable(node, self.frame.env.values[key])
-            method = self._method(cls, attr)
-            if method is not None:
-                return Value(source=Source.CONST, function=method, bound_self=owner)
-            for klass in [cls] + self.model.bases_in_file(cls)[0]:
-                value = self.summaries.get("attributes", (klass.name, attr))
-                if value is not None:
-                    return self._trainable(node, value)
-            stored = any(attr in c.attribute_stores() for c in [cls] + self.model.bases_in_file(cls)[0])
-            # Never stored: not a gradient of ours, whatever else it is (BP102 reports it).
-            return BOTTOM if stored else NEVER_STORED
+        if owner.instance_of is not None:
+            return self._instance_attribute(owner, node)
+        if owner.entries is not None and attr in ("items", "keys", "values", "get"):
+            return Value(source=Source.CONST, ref=f"dict.{attr}", bound_self=owner)
         if owner.function is not None or owner.items is not None or owner.entries is not None:
             return UNKNOWN
         if attr in ("shape", "size", "ndim", "dtype"):
@@ -667,7 +717,31 @@ class Interpreter:
         if attr == "T":
             return owner.with_(random_draw=False)
         # Methods of arrays are resolved when called; the attribute alone keeps the receiver.
-        return self._trainable(node, owner.with_(ref=None)) if attr not in ("dot",) else owner
+        return self._trainable(node, owner)
+
+    def _instance_attribute(self, owner: Value, node: cst.Attribute) -> Value:
+        """An attribute of an instance of one of the classes ``owner`` may be."""
+        attr = node.attr.value
+        key = self._env_key(node)
+        if key is not None and key in self.frame.env.values:
+            return self._trainable(node, self.frame.env.values[key])
+        methods = [m for m in (self._method(cls, attr) for cls in owner.instance_of) if m]
+        if methods:
+            if len(methods) < len(owner.instance_of):
+                return UNKNOWN
+            target = methods[0] if len(methods) == 1 else tuple(methods)
+            return Value(source=Source.CONST, function=target, bound_self=owner)
+        result = BOTTOM
+        for cls in owner.instance_of:
+            family = [cls] + self.model.bases_in_file(cls)[0]
+            found = [self.summaries.get("attributes", (c.name, attr)) for c in family]
+            found = [v for v in found if v is not None]
+            if found:
+                result = join(result, found[0])
+            elif not any(attr in c.attribute_stores() for c in family):
+                # Never stored: not a gradient of ours, whatever else it is (BP102 reports it).
+                result = join(result, NEVER_STORED)
+        return self._trainable(node, result)
 
     def _method(self, cls: ClassModel, name: str) -> Optional[Function]:
         for klass in [cls] + self.model.bases_in_file(cls)[0]:
@@ -692,48 +766,45 @@ class Interpreter:
         func = node.func
         if isinstance(func, cst.Attribute):
             receiver = self.eval(func.value)
+            if func.attr.value in ("append", "extend", "insert") and args and \
+                    receiver.items is not None and isinstance(func.value, (cst.Name, cst.Attribute)):
+                self._grow_list(func, receiver, args[-1])
+                return CONSTANT
             if receiver.ref is None and receiver.instance_of is None and receiver.function is None \
                     and receiver.items is None and receiver.entries is None:
                 return numpy_api.array_method(func.attr.value, receiver, args)
-            callee = self._eval_Attribute_of(receiver, func)
+            callee = self._attribute(receiver, func)
         else:
             callee = self.eval(func)
         return self._call(node, callee, args, keywords, starred)
 
-    def _eval_Attribute_of(self, owner: Value, node: cst.Attribute) -> Value:
-        """``owner.attr`` with ``owner`` already evaluated (avoids evaluating it twice)."""
-        attr = node.attr.value
-        if owner.ref is not None:
-            return Value(source=Source.CONST, ref=f"{owner.ref}.{attr}")
-        cls = owner.instance_of
-        if cls is not None:
-            key = self._env_key(node)
-            if key is not None and key in self.frame.env.values:
-                return self.frame.env.values[key]
-            method = self._method(cls, attr)
-            if method is not None:
-                return Value(source=Source.CONST, function=method, bound_self=owner)
-            for klass in [cls] + self.model.bases_in_file(cls)[0]:
-                value = self.summaries.get("attributes", (klass.name, attr))
-                if value is not None:
-                    return value
-            return BOTTOM
-        if owner.entries is not None and attr in ("items", "keys", "values", "get"):
-            return Value(source=Source.CONST, ref=f"dict.{attr}", bound_self=owner)
-        return UNKNOWN
+    def _grow_list(self, method: cst.Attribute, receiver: Value, argument: Value) -> None:
+        """``xs.append(v)``: the list becomes a sequence of unknown length of such elements."""
+        added = element_of(argument) if method.attr.value == "extend" else argument
+        element = element_of(receiver) if receiver.items else BOTTOM
+        element = join(element, added)
+        self._store(method.value, _sequence_of(element), method)
 
     def _call(self, node, callee: Value, args, keywords, starred) -> Value:
         if callee.ref is not None:
             return self._call_ref(node, callee, args, keywords)
         target = callee.function
+        if isinstance(target, tuple):
+            result = BOTTOM
+            for method in target:
+                result = join(result, self._call(node, callee.with_(function=method), args,
+                                                 keywords, starred))
+            return result
         if isinstance(target, Function):
             bound = [callee.bound_self] if callee.bound_self is not None else []
+            if "staticmethod" in target.decorators:
+                bound = []
             self._pass_arguments(target, bound + args, keywords, starred)
             if target.node.asynchronous is not None:
                 return UNKNOWN
             return self.summaries.get("returns", target, BOTTOM)
         if isinstance(target, ClassModel):
-            instance = Value(source=Source.CONST, instance_of=target)
+            instance = Value(source=Source.CONST, instance_of=frozenset([target]))
             init = self._method(target, "__init__")
             if init is not None:
                 self._pass_arguments(init, [instance] + args, keywords, starred)
@@ -765,9 +836,10 @@ class Interpreter:
             return UNKNOWN
         names = [p.name.value for p in node.params.params]
         saved = self.frame
-        env = Env({name: value for name, value in zip(names, args)})
-        self.frame = Frame(None, env)
-        self.frame.env.values.update({})
+        function, enclosing = self.closures.get(node, (None, {}))
+        env = Env(enclosing)
+        env.values.update(zip(names, args))
+        self.frame = Frame(function, env)
         self.lambda_depth += 1
         try:
             result = self.eval(node.body)

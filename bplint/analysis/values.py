@@ -47,6 +47,9 @@ def join_source(a: Source, b: Source) -> Source:
         return b
     if {a, b} == {Source.CONST, Source.DATA}:
         return Source.DATA
+    # Computed from the parameters on some path (a list of the input and the activations).
+    if Source.NETWORK in (a, b) and Source.UNKNOWN not in (a, b):
+        return Source.NETWORK
     return Source.UNKNOWN
 
 
@@ -77,8 +80,9 @@ class Value:
     mask: bool = False
     items: Optional[Tuple["Value", ...]] = None
     entries: Optional[Tuple[Tuple[Any, "Value"], ...]] = None
-    # A class (ClassModel), an instance of one, a user function, a lambda, a bound method.
-    instance_of: Any = None
+    # An instance of one of a set of classes (ClassModel); a user function, a lambda, a class,
+    # or a tuple of methods (one per class an instance may be); a bound method's instance.
+    instance_of: Optional[frozenset] = None
     function: Any = None
     bound_self: Optional["Value"] = None
     # A dotted reference into an imported module: ``numpy``, ``numpy.random.rand``.
@@ -116,16 +120,29 @@ def join(a: Value, b: Value) -> Value:
         mask=a.mask and b.mask,
         items=_join_items(a.items, b.items),
         entries=_join_entries(a.entries, b.entries),
-        instance_of=a.instance_of if a.instance_of is b.instance_of else None,
+        instance_of=_join_instances(a.instance_of, b.instance_of),
         function=a.function if a.function is b.function else None,
         bound_self=a.bound_self if a.function is b.function else None,
         ref=a.ref if a.ref == b.ref else None,
     )
 
 
-def _join_items(a, b):
-    if a is None or b is None or len(a) != len(b):
+def _join_instances(a, b):
+    """Instances of several classes (a list of layers) may be any of them."""
+    if a is None or b is None:
         return None
+    return a | b
+
+
+def _join_items(a, b):
+    if a is None or b is None:
+        return None
+    if len(a) != len(b):
+        # Sequences of different lengths (a list grown in a loop): one element stands for all.
+        element = BOTTOM
+        for item in (*a, *b):
+            element = join(element, item)
+        return (element,)
     return tuple(join(x, y) for x, y in zip(a, b))
 
 
@@ -138,13 +155,23 @@ def _join_entries(a, b):
     return tuple(sorted(merged.items(), key=lambda kv: repr(kv[0])))
 
 
+class _AnyKey:
+    """The key of dictionary entries stored under a key computed at run time (``"W%d" % i``)."""
+
+    def __repr__(self) -> str:
+        return "<any key>"
+
+
+ANY_KEY = _AnyKey()
+
+
 def element_of(value: Value) -> Value:
     """What iterating over ``value`` gives: a tuple's items joined, or an array's rows."""
     if value.items is not None:
         result = BOTTOM
         for item in value.items:
             result = join(result, item)
-        return result if value.items else UNKNOWN
+        return result
     if value.entries is not None:
         return Value(source=Source.CONST)
     if value.instance_of is not None or value.function is not None or value.ref is not None:
@@ -158,6 +185,8 @@ def entry_of(container: Value, key: Any) -> Value:
         entries = dict(container.entries)
         if key is not None and key in entries:
             return entries[key]
+        if key is not None and ANY_KEY in entries:
+            return entries[ANY_KEY]
         if key is None and entries:
             result = BOTTOM
             for value in entries.values():
