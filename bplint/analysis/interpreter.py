@@ -416,8 +416,11 @@ class Interpreter:
         key = location_key(target)
         if key is None:
             return value
-        if value.items is not None and key + "[]" in self.trainable:
-            return value.with_(items=tuple(self._zero_parameter(v) for v in value.items))
+        if key + "[]" in self.trainable:
+            if value.items is not None:
+                return value.with_(items=tuple(self._zero_parameter(v) for v in value.items))
+            if value.entries is not None:
+                return value.with_(entries=tuple((k, self._zero_parameter(v)) for k, v in value.entries))
         if value.direction != Direction.ZERO or key not in self.trainable:
             return value
         if isinstance(target, cst.Name):
@@ -691,6 +694,8 @@ class Interpreter:
                     i.source != Source.CONST for i in indices):
                 return UNKNOWN
             return self._trainable(node, entry_of(container, key))
+        if container.ref is not None and container.ref.startswith("numpy."):
+            return numpy_api._derived(indices + [DATA])  # np.c_[...], np.r_[...]
         if container.instance_of is not None or container.function is not None or container.ref:
             return UNKNOWN
         # A row or column of a uniform draw is data (synthetic inputs), not the draw of a mask.

@@ -30,6 +30,22 @@ def is_numeric_literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float))
 
 
+def draws_noise(node: cst.BaseExpression) -> bool:
+    """Whether an expression draws random numbers (``np.random.randn(...)``, ``rng.normal(...)``)."""
+    found = []
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> None:
+            func = call.func
+            if isinstance(func, cst.Attribute):
+                text = cst.Module([]).code_for_node(func)
+                if ".random." in f".{text}" or text.startswith("rng."):
+                    found.append(call)
+
+    node.visit(_Calls())
+    return bool(found)
+
+
 @dataclass(frozen=True)
 class UpdateSite:
     """``T += e``, ``T -= e`` or ``T = T ± e``: a statement that moves a stored value by ``e``."""

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from bplint.model.locations import UpdateSite, is_numeric_literal
+from bplint.model.locations import UpdateSite, draws_noise, is_numeric_literal
 
 
 @dataclass(eq=False)
@@ -97,12 +97,18 @@ class FileModel:
     scalar_locations: Set[str] = field(default_factory=set)
 
     def trainable_locations(self) -> Set[str]:
-        """Locations updated by a non-constant change and never holding a plain number."""
+        """Locations updated by a non-constant change and never holding a plain number.
+
+        Noise added to data (``y += 0.05 * np.random.randn(...)``) is not a training step.
+        """
         keys = set()
         for site in self.update_sites.values():
             key = site.key
-            if key and not is_numeric_literal(site.change) and key not in self.scalar_locations:
-                keys.add(key)
+            if not key or key in self.scalar_locations or is_numeric_literal(site.change):
+                continue
+            if draws_noise(site.change):
+                continue
+            keys.add(key)
         return keys
 
     def module_functions(self) -> List[Function]:
