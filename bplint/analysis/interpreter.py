@@ -65,39 +65,28 @@ class Env:
 class Summaries:
     """What functions share: parameters passed, values returned, attributes, module globals.
 
-    Each round writes a fresh table and reads the newest entry written so far, falling back to the
-    previous round's. Starting each round afresh keeps values seen before the fixed point (a
-    method first run without its callers' arguments) from lingering in the joins.
+    Every entry only grows (by join) from round to round, so the rounds reach a fixed point.
     """
 
     TABLES = ("params", "returns", "attributes", "globals")
 
     def __init__(self) -> None:
-        self.previous = {name: {} for name in self.TABLES}
-        self.current = {name: {} for name in self.TABLES}
+        self.tables = {name: {} for name in self.TABLES}
+        self.changed = False
 
     def get(self, table: str, key, default=None):
-        current = self.current[table]
-        if key in current:
-            return current[key]
-        return self.previous[table].get(key, default)
+        return self.tables[table].get(key, default)
 
     def contains(self, table: str, key) -> bool:
-        return key in self.current[table] or key in self.previous[table]
+        return key in self.tables[table]
 
     def join_into(self, table: str, key, value: Value) -> None:
-        current = self.current[table]
-        current[key] = join(current[key], value) if key in current else value
-
-    def set(self, table: str, key, value: Value) -> None:
-        self.current[table][key] = value
-
-    def next_round(self) -> bool:
-        """Start a new round; True when this round changed nothing (the fixed point)."""
-        stable = self.current == self.previous
-        self.previous = self.current
-        self.current = {name: {} for name in self.TABLES}
-        return stable
+        entries = self.tables[table]
+        old = entries.get(key)
+        new = value if old is None else join(old, value)
+        if new != old:
+            entries[key] = new
+            self.changed = True
 
 
 class Frame:
@@ -117,7 +106,7 @@ def _literal_key(node: cst.BaseExpression):
 
 
 def _as_parameter(value: Value) -> Value:
-    if value.is_gradient_like or value.direction == Direction.ZERO:
+    if value.is_gradient_like or value.direction in (Direction.ZERO, Direction.BOTTOM):
         return value
     if value.function is None and value.instance_of is None and value.ref is None \
             and value.items is None and value.entries is None:
@@ -163,11 +152,26 @@ class Interpreter:
     # -- driver ---------------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Interpret the file in rounds until no summary changes.
+
+        A function that the file calls by name waits for its callers' arguments; only when
+        nothing changes any more do the ones still waiting run as taking outside data.
+        """
+        waiting = True
         for _ in range(MAX_ROUNDS):
+            self.summaries.changed = False
             self._run_module()
+            skipped = False
             for function in self.model.functions:
+                if waiting and function.name in self.model.called_names \
+                        and not self.summaries.contains("params", function):
+                    skipped = True
+                    continue
                 self._run_function(function)
-            if self.summaries.next_round():
+            if not self.summaries.changed:
+                if waiting and skipped:
+                    waiting = False
+                    continue
                 break
 
     def _run_module(self) -> None:
@@ -188,7 +192,7 @@ class Interpreter:
         self.frame = Frame(function, env)
         self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
                     else [function.node.body])
-        self.summaries.set("returns", function, self.frame.returned)
+        self.summaries.join_into("returns", function, self.frame.returned)
 
     # -- statements -----------------------------------------------------------------------------
 
@@ -830,11 +834,13 @@ class Interpreter:
             for name, value in keywords.items():
                 if name in function.params:
                     passed[name] = value
-        table = self.summaries.current["params"]
-        current = dict(table.get(function, {}))
+        old = self.summaries.get("params", function) or {}
+        current = dict(old)
         for name, value in passed.items():
             current[name] = join(current[name], value) if name in current else value
-        table[function] = current
+        if current != old or not self.summaries.contains("params", function):
+            self.summaries.tables["params"][function] = current
+            self.summaries.changed = True
 
     def _call_lambda(self, node: cst.Lambda, args: List[Value]) -> Value:
         if self.lambda_depth >= MAX_LAMBDA_DEPTH:

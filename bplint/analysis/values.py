@@ -16,7 +16,7 @@ interpreter does not understand becomes ``UNKNOWN``/``TOP`` and never produces a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any, Optional, Tuple
 
@@ -75,7 +75,7 @@ class Value:
     # their numeric sign: the chain rule's products keep a gradient's direction.
     sign: int = 1
     # Where a gradient direction was established (the ``y - out`` expression), for messages.
-    origin: Optional[cst.CSTNode] = None
+    origin: Optional[cst.CSTNode] = field(default=None, repr=False)
     random_draw: bool = False
     mask: bool = False
     items: Optional[Tuple["Value", ...]] = None

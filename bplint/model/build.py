@@ -332,6 +332,10 @@ class _Builder(cst.CSTVisitor):
         return False
 
     def visit_Call(self, node: cst.Call) -> bool:
+        if isinstance(node.func, cst.Name):
+            self.model.called_names.add(node.func.value)
+        elif isinstance(node.func, cst.Attribute):
+            self.model.called_names.add(node.func.attr.value)
         callee = dotted_name(node.func)
         if callee in ("setattr", "vars", "object.__setattr__"):
             cls = self.enclosing_class()

@@ -93,18 +93,24 @@ class FileModel:
     foreign_attribute_stores: Set[str] = field(default_factory=set)
     # Every ``T += e`` / ``T -= e`` / ``T = T ± e`` in the file, keyed by its statement.
     update_sites: Dict[cst.CSTNode, UpdateSite] = field(default_factory=dict)
-    # Locations ever bound to a plain number (counters and loss accumulators, not parameters).
+    # Names called anywhere: ``f(...)`` and ``obj.f(...)``; such functions wait for their callers.
+    called_names: Set[str] = field(default_factory=set)
+    # Locations ever bound to a plain number (for names: counters and loss totals).
     scalar_locations: Set[str] = field(default_factory=set)
 
     def trainable_locations(self) -> Set[str]:
-        """Locations updated by a non-constant change and never holding a plain number.
+        """Locations updated by a non-constant change: the parameters a network trains.
 
-        Noise added to data (``y += 0.05 * np.random.randn(...)``) is not a training step.
+        A plain variable that once held a number is a counter or a loss total; an attribute
+        (``self.b = 0.0``) may be a scalar bias. Noise added to data
+        (``y += 0.05 * np.random.randn(...)``) is not a training step.
         """
         keys = set()
         for site in self.update_sites.values():
             key = site.key
-            if not key or key in self.scalar_locations or is_numeric_literal(site.change):
+            if not key or is_numeric_literal(site.change):
+                continue
+            if key in self.scalar_locations and isinstance(site.target, cst.Name):
                 continue
             if draws_noise(site.change):
                 continue
