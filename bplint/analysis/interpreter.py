@@ -519,7 +519,9 @@ class Interpreter:
 
     def _eval_Name(self, node: cst.Name) -> Value:
         name = node.value
-        if name in ("True", "False", "None"):
+        if name == "None":
+            return BOTTOM  # contributes nothing to a join: ``mask = None`` then a real mask
+        if name in ("True", "False"):
             return CONSTANT
         return self._trainable(node, self.lookup(name))
 
