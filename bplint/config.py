@@ -79,8 +79,10 @@ def find_pyproject(start: Path) -> Optional[Path]:
         if pyproject.is_file():
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            except (OSError, UnicodeDecodeError):
                 continue
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{pyproject}: error: invalid TOML: {exc}") from None
             if "bplint" in data.get("tool", {}):
                 return pyproject
     return None

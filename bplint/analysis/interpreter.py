@@ -362,8 +362,10 @@ class Interpreter:
             change = dirn.negate(change)
         key = location_key(target)
         if before.mask or change.mask:
-            self.combinations[statement] = CombinationFact(
-                statement, "+" if sign > 0 else "-", before, change, self.frame.function)
+            # ``h += mask`` is reported at the statement, ``h = h + mask`` at its expression.
+            where = statement.value if isinstance(statement, cst.Assign) else statement
+            self.combinations[where] = CombinationFact(
+                where, "+" if sign > 0 else "-", before, change, self.frame.function)
         step_definition = None
         change_key = self._env_key(change_node)
         if change_key is not None:
