@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -56,9 +57,44 @@ def _syntax_error(source: SourceFile, exc: Exception) -> FileError:
     return FileError(source.path, f"cannot be parsed{detail} (syntax not supported by libcst)")
 
 
+_BRACKETS = re.compile(r"[()\[\]{}]")
+# libcst's native parser overflows its stack on very deep nesting (a crash, not an exception);
+# CPython's own parser refuses more than 200 nested brackets with a clear message.
+_SAFE_DEPTH = 150
+
+
+def _nesting_too_deep(text: str) -> bool:
+    if text.count("(") + text.count("[") + text.count("{") < _SAFE_DEPTH:
+        return False
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest > _SAFE_DEPTH
+
+
+def _refuse_deep_nesting(source: SourceFile) -> Optional[FileError]:
+    """Let CPython judge a deeply nested file before libcst sees it."""
+    if not _nesting_too_deep(source.text):
+        return None
+    try:
+        compile(source.text, source.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as syntax:
+        return FileError(source.path, f"syntax error at line {syntax.lineno}: {syntax.msg}")
+    except (RecursionError, MemoryError):
+        pass
+    return FileError(source.path, f"nested more than {_SAFE_DEPTH} brackets deep; too deep to analyse")
+
+
 def check_source(source: SourceFile, config: Config,
                  checks: Iterable[Check] = ALL_CHECKS) -> Tuple[List[Finding], List[FileError]]:
     enabled = [c for c in checks if config.enabled(c.code, source.path)]
+    refused = _refuse_deep_nesting(source)
+    if refused is not None:
+        return [], [refused]
     try:
         module = cst.parse_module(source.text)
     except cst.ParserSyntaxError as exc:

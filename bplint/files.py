@@ -107,7 +107,9 @@ def decode_source(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise UnreadableFile(f"cannot determine the encoding: {exc.msg}") from None
+        if "invalid or missing encoding declaration" not in str(exc):
+            raise UnreadableFile(f"cannot determine the encoding: {exc.msg}") from None
+        encoding = "utf-8"  # undecodable first lines and no cookie: say so below
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

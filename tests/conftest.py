@@ -10,18 +10,29 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>BP\d{3}(?:\s*,\s*BP\d{3})*)")
+_MARKER = r"#\s*{}:\s*(?P<codes>BP\d{{3}}(?:\s*,\s*BP\d{{3}})*)"
+_EXPECT = re.compile(_MARKER.format("expect"))
+_KNOWN_MISS = re.compile(_MARKER.format("known-miss"))
+
+
+def _markers(path: Path, pattern) -> Set[Tuple[int, str]]:
+    found = set()
+    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = pattern.search(line)
+        if match:
+            for code in match.group("codes").split(","):
+                found.add((row, code.strip()))
+    return found
 
 
 def expected_findings(path: Path) -> Set[Tuple[int, str]]:
     """The ``# expect: BP301`` markers of a fixture, as (row, code) pairs."""
-    expected = set()
-    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = _EXPECT.search(line)
-        if match:
-            for code in match.group("codes").split(","):
-                expected.add((row, code.strip()))
-    return expected
+    return _markers(path, _EXPECT)
+
+
+def known_misses(path: Path) -> Set[Tuple[int, str]]:
+    """``# known-miss: BP201``: a real bug bplint does not find yet (recall, not precision)."""
+    return _markers(path, _KNOWN_MISS)
 
 
 def fixture_files() -> List[Path]:

@@ -6,7 +6,7 @@ import pytest
 
 from bplint.config import Config
 from bplint.engine import check_paths
-from conftest import FIXTURES, expected_findings, fixture_files
+from conftest import FIXTURES, expected_findings, fixture_files, known_misses
 
 
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: str(p.relative_to(FIXTURES)))
@@ -17,8 +17,15 @@ def test_fixture_findings_match_exactly(path):
     assert actual == expected_findings(path)
 
 
+def test_known_misses_are_few():
+    """Each known miss is a bug in a fixture that bplint does not report yet; keep the list short."""
+    misses = [(p.name, m) for p in fixture_files() for m in sorted(known_misses(p))]
+    buggy = [p for p in fixture_files() if expected_findings(p) or known_misses(p)]
+    assert len(misses) <= len(buggy) // 5, misses
+
+
 def test_there_are_correct_programs_in_every_style():
-    clean = [p for p in fixture_files() if not expected_findings(p)]
+    clean = [p for p in fixture_files() if not expected_findings(p) and not known_misses(p)]
     folders = {p.parent.name for p in clean}
     assert len(clean) >= 12
     assert {"classes", "scripts", "seeds"} <= folders

@@ -53,7 +53,8 @@ def product_direction(a: Value, b: Value) -> tuple:
     if Direction.ZERO in (da, db):
         return Direction.ZERO, 1
     if da in _GRADIENTS and db in _GRADIENTS:
-        return Direction.TOP, 0
+        # ``g * g`` (Adam's second moment) is a square: no gradient, never negative.
+        return (Direction.NONE, 1) if da == db else (Direction.TOP, 0)
     if da in _GRADIENTS or db in _GRADIENTS:
         gradient, factor = (a, b) if da in _GRADIENTS else (b, a)
         if factor.direction != Direction.NONE or factor.sign == 0:

@@ -94,6 +94,7 @@ class Frame:
         self.function = function
         self.env = env
         self.returned = BOTTOM
+        self.yielded = BOTTOM
 
 
 def _literal_key(node: cst.BaseExpression):
@@ -105,12 +106,21 @@ def _literal_key(node: cst.BaseExpression):
     return None
 
 
-def _as_parameter(value: Value) -> Value:
+def _is_matrix_product(node) -> bool:
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.MatrixMultiply)
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func) or ""
+        return name.rsplit(".", 1)[-1] in ("dot", "matmul", "einsum", "tensordot", "inner")
+    return False
+
+
+def _as_parameter(value: Value, key: str) -> Value:
     if value.is_gradient_like or value.direction in (Direction.ZERO, Direction.BOTTOM):
         return value
     if value.function is None and value.instance_of is None and value.ref is None \
             and value.items is None and value.entries is None:
-        return value.with_(source=Source.NETWORK)
+        return value.with_(source=Source.NETWORK, location=key)
     return value
 
 
@@ -142,6 +152,9 @@ class Interpreter:
         self.summaries = Summaries()
         self.updates: Dict[cst.CSTNode, UpdateFact] = {}
         self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
+        # Locations used as weights or biases of the network (in a matrix product, or added
+        # to one): the parameters whose updates BP201 judges.
+        self.weights: set = set()
         # Where an error between prediction and target is formed, and its direction.
         self.errors: Dict[cst.CSTNode, Direction] = {}
         self.closures: Dict[cst.Lambda, tuple] = {}
@@ -192,7 +205,10 @@ class Interpreter:
         self.frame = Frame(function, env)
         self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
                     else [function.node.body])
-        self.summaries.join_into("returns", function, self.frame.returned)
+        returned = self.frame.returned
+        if self.frame.yielded is not BOTTOM:
+            returned = join(returned, _sequence_of(self.frame.yielded))  # a generator
+        self.summaries.join_into("returns", function, returned)
 
     # -- statements -----------------------------------------------------------------------------
 
@@ -400,8 +416,9 @@ class Interpreter:
             return False
         if change.source != Source.CONST or change.sign >= 0 or change.is_gradient_like:
             return False
+        # Indexed by the targets (labels), or by sampled actions in a policy gradient.
         indices = [e.slice.value for e in target.slice if isinstance(e.slice, cst.Index)]
-        return any(self.eval(index).source == Source.DATA for index in indices)
+        return any(self.eval(index).source != Source.CONST for index in indices)
 
     def _env_key(self, node) -> Optional[str]:
         if isinstance(node, cst.Name):
@@ -510,13 +527,15 @@ class Interpreter:
         if key is None:
             return value
         if key in self.trainable:
-            return _as_parameter(value)
-        if key + "[]" in self.trainable:
+            return _as_parameter(value, key)
+        inner = key + "[]"
+        if inner in self.trainable:
             if value.items is not None:
-                return value.with_(items=tuple(_as_parameter(v) for v in value.items))
+                return value.with_(items=tuple(_as_parameter(v, inner) for v in value.items))
             if value.entries is not None:
-                return value.with_(entries=tuple((k, _as_parameter(v)) for k, v in value.entries))
-            return _as_parameter(value)
+                return value.with_(entries=tuple((k, _as_parameter(v, inner))
+                                                 for k, v in value.entries))
+            return _as_parameter(value, inner)
         return value
 
     def _eval_Name(self, node: cst.Name) -> Value:
@@ -620,6 +639,11 @@ class Interpreter:
     _eval_SetComp = _comprehension
     _eval_DictComp = _comprehension
 
+    def _eval_Yield(self, node) -> Value:
+        if node.value is not None and not isinstance(node.value, cst.From):
+            self.frame.yielded = join(self.frame.yielded, self.eval(node.value))
+        return UNKNOWN
+
     def _eval_NamedExpr(self, node) -> Value:
         value = self.eval(node.value)
         self._store(node.target, value, node)
@@ -634,7 +658,9 @@ class Interpreter:
 
     def _eval_Comparison(self, node) -> Value:
         operands = [self.eval(node.left)] + [self.eval(c.comparator) for c in node.comparisons]
-        mask = any(v.random_draw for v in operands)
+        # A uniform draw against a keep probability; against a network output it is sampling.
+        mask = any(v.random_draw for v in operands) and \
+            not any(v.source == Source.NETWORK for v in operands if not v.random_draw)
         source = combine_sources(*(v.source for v in operands))
         direction = Direction.BOTTOM if any(v.direction == Direction.BOTTOM for v in operands) else Direction.NONE
         return Value(source=source, direction=direction, mask=mask)
@@ -659,7 +685,10 @@ class Interpreter:
         if operator == "Subtract":
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
-        if operator == "Add":
+        if operator == "MatrixMultiply":
+            self._note_weights(left, right)
+        if operator == "Add" and isinstance(node, cst.BinaryOperation):
+            self._note_bias((left, node.left), (right, node.right))
             direction, sign = dirn.sum_direction(left, right)
             return Value(source=source, direction=direction, sign=sign,
                          origin=left.origin or right.origin)
@@ -673,12 +702,31 @@ class Interpreter:
             return Value(source=source, direction=direction, sign=sign,
                          origin=left.origin or right.origin, mask=mask, random_draw=scaled_draw)
         if operator == "Power":
+            exponent = getattr(node, "right", None)
+            if isinstance(exponent, cst.Integer) and int(exponent.value) % 2 == 0:
+                return numpy_api._even_power(left)
             if left.is_gradient_like or Direction.TOP in (left.direction, right.direction):
                 return Value(source=source, direction=Direction.TOP, sign=0)
             if Direction.BOTTOM in (left.direction, right.direction):
                 return Value(source=source, direction=Direction.BOTTOM)
             return Value(source=source)
         return numpy_api._derived([left, right])
+
+    def _note_weights(self, *operands: Value) -> None:
+        """Parameters that multiply activations in a matrix product are the network's weights."""
+        for operand in operands:
+            if operand.location is not None:
+                self.weights.add(operand.location)
+
+    def _note_bias(self, left: tuple, right: tuple) -> None:
+        """A parameter added to a matrix product (``x @ W + b``) is a bias.
+
+        Each side is a (value, expression) pair. Only a product counts: a Lagrange multiplier
+        added to a constraint (``lam + rho * violation``) is not part of the network.
+        """
+        for (parameter, _), (other, expression) in ((left, right), (right, left)):
+            if parameter.location is not None and _is_matrix_product(expression):
+                self.weights.add(parameter.location)
 
     def _subtract(self, left: Value, right: Value, node) -> Value:
         result = numpy_api.subtract(left, right, node)
@@ -696,7 +744,7 @@ class Interpreter:
                 if len(node.slice) == 1:
                     key = _literal_key(element.slice.value)
         if isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape":
-            return CONSTANT
+            return CONSTANT.with_(shape_of_network=container.shape_of_network)
         if container.entries is not None or container.items is not None:
             if key is None and container.items is not None and any(
                     i.source != Source.CONST for i in indices):
@@ -715,6 +763,8 @@ class Interpreter:
     def _attribute(self, owner: Value, node: cst.Attribute) -> Value:
         """``owner.attr`` with ``owner`` already evaluated."""
         attr = node.attr.value
+        if owner == BOTTOM:
+            return BOTTOM  # no information yet: decide nothing (a later round will)
         if owner.ref is not None:
             if attr == "newaxis":
                 return CONSTANT
@@ -726,7 +776,7 @@ class Interpreter:
         if owner.function is not None or owner.items is not None or owner.entries is not None:
             return UNKNOWN
         if attr in ("shape", "size", "ndim", "dtype"):
-            return CONSTANT
+            return CONSTANT.with_(shape_of_network=owner.source == Source.NETWORK)
         if attr == "T":
             return owner.with_(random_draw=False)
         # Methods of arrays are resolved when called; the attribute alone keeps the receiver.
@@ -749,6 +799,8 @@ class Interpreter:
             family = [cls] + self.model.bases_in_file(cls)[0]
             found = [self.summaries.get("attributes", (c.name, attr)) for c in family]
             found = [v for v in found if v is not None]
+            if any(attr in c.body_bindings for c in family):
+                result = join(result, DATA)  # a class-level default (dataclass field)
             if found:
                 result = join(result, found[0])
             elif not any(attr in c.attribute_stores() for c in family):
@@ -768,10 +820,12 @@ class Interpreter:
         args: List[Value] = []
         keywords: Dict[str, Value] = {}
         starred = False
+        unpacked: List[Value] = []
         for arg in node.args:
             value = self.eval(arg.value)
             if arg.star:
                 starred = True
+                unpacked.append(value)
             elif arg.keyword is not None:
                 keywords[arg.keyword.value] = value
             else:
@@ -785,11 +839,13 @@ class Interpreter:
                 return CONSTANT
             if receiver.ref is None and receiver.instance_of is None and receiver.function is None \
                     and receiver.items is None and receiver.entries is None:
+                if func.attr.value == "dot":
+                    self._note_weights(receiver, *args[:1])
                 return numpy_api.array_method(func.attr.value, receiver, args)
             callee = self._attribute(receiver, func)
         else:
             callee = self.eval(func)
-        return self._call(node, callee, args, keywords, starred)
+        return self._call(node, callee, args, keywords, starred, unpacked)
 
     def _grow_list(self, method: cst.Attribute, receiver: Value, argument: Value) -> None:
         """``xs.append(v)``: the list becomes a sequence of unknown length of such elements."""
@@ -798,9 +854,9 @@ class Interpreter:
         element = join(element, added)
         self._store(method.value, _sequence_of(element), method)
 
-    def _call(self, node, callee: Value, args, keywords, starred) -> Value:
+    def _call(self, node, callee: Value, args, keywords, starred, unpacked=()) -> Value:
         if callee.ref is not None:
-            return self._call_ref(node, callee, args, keywords)
+            return self._call_ref(node, callee, args, keywords, unpacked)
         target = callee.function
         if isinstance(target, tuple):
             result = BOTTOM
@@ -863,7 +919,7 @@ class Interpreter:
             self.frame = saved
         return result
 
-    def _call_ref(self, node, callee: Value, args, keywords) -> Value:
+    def _call_ref(self, node, callee: Value, args, keywords, unpacked=()) -> Value:
         ref = callee.ref
         if ref.startswith("numpy."):
             name = ref[len("numpy."):]
@@ -877,7 +933,11 @@ class Interpreter:
                 first = _literal_key(node.args[0].value)
                 if first is None and isinstance(node.args[0].value, cst.Tuple):
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
-            return numpy_api.call_numpy(name, args, keywords, first)
+            if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
+                self._note_weights(*args)
+            if name == "add" and len(args) >= 2 and len(node.args) >= 2:
+                self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
+            return numpy_api.call_numpy(name, args, keywords, first, unpacked)
         if ref in ("scipy.special.expit", "scipy.special.softmax"):
             return numpy_api._derived(args)
         if ref.startswith("dict."):
@@ -898,6 +958,8 @@ class Interpreter:
         if name in _BUILTIN_CONSTANTS:
             if name == "float" and args:
                 return args[0].with_(items=None)
+            if name == "len" and args:
+                return CONSTANT.with_(shape_of_network=args[0].source == Source.NETWORK)
             return CONSTANT
         if name == "zip" and args:
             return Value(source=Source.CONST, items=(

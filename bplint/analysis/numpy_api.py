@@ -58,18 +58,29 @@ def _derived(values: Sequence[Value], direction: Direction = Direction.NONE, sig
     return Value(source=combine_sources(*sources), direction=direction, sign=sign)
 
 
+def _network_sized(values: Sequence[Value]) -> bool:
+    return any(v.shape_of_network or (v.items is not None and _network_sized(v.items))
+               for v in values)
+
+
 def call_numpy(name: str, args: List[Value], keywords: Dict[str, Value],
-               first_literal: Optional[object] = None) -> Value:
+               first_literal: Optional[object] = None, starred: Sequence[Value] = ()) -> Value:
     """The value of ``numpy.<name>(*args, **keywords)``; ``name`` may be ``random.rand``."""
     short = name.rsplit(".", 1)[-1]
     if name.startswith("random.") or name.startswith("rng."):
+        # A dropout mask has one entry per unit: it is drawn with the shape of a network value.
+        # Labels, sampled actions or probes drawn with other sizes are not masks.
+        sizes = [*args, *keywords.values(), *starred]
+        if any(v.source == Source.BOTTOM for v in sizes):
+            return Value(source=Source.BOTTOM, direction=Direction.BOTTOM)
+        per_unit = _network_sized(sizes)
         if short in UNIFORM_DRAWS:
-            return Value(source=Source.DATA, random_draw=True)
+            return Value(source=Source.DATA, random_draw=per_unit)
         if short in MASK_DRAWS:
-            return Value(source=Source.DATA, mask=True)
+            return Value(source=Source.DATA, mask=per_unit)
         if short in ("randint", "integers"):
             bounds = (first_literal == 2) or (first_literal == (0, 2))
-            return Value(source=Source.DATA, mask=bool(bounds))
+            return Value(source=Source.DATA, mask=bool(bounds) and per_unit)
         return DATA
     if short in ZEROS:
         return Value(source=Source.DATA, direction=Direction.ZERO)
@@ -78,6 +89,11 @@ def call_numpy(name: str, args: List[Value], keywords: Dict[str, Value],
         return chosen.with_(source=combine_sources(*(a.source for a in args)), mask=False)
     if not args:
         return DATA if short in CONSTRUCTORS else UNKNOWN
+    if short == "einsum":
+        operands = [a for a in args if a.source != Source.CONST or a.direction != Direction.NONE]
+        return _product(operands) if operands else DATA
+    if short == "square":
+        return _even_power(args[0])
     if short in PRODUCTS:
         return _product(args[:2])
     if short in ("divide", "true_divide"):
@@ -85,8 +101,7 @@ def call_numpy(name: str, args: List[Value], keywords: Dict[str, Value],
     if short in ("add",) and len(args) >= 2:
         direction, sign = dirn.sum_direction(args[0], args[1])
         return Value(source=combine_sources(args[0].source, args[1].source), direction=direction,
-                     sign=sign, origin=args[0].origin or args[1].origin,
-                     mask=args[0].mask or args[1].mask)
+                     sign=sign, origin=args[0].origin or args[1].origin)
     if short in ("subtract",) and len(args) >= 2:
         return subtract(args[0], args[1], None)
     if short == "negative":
@@ -108,6 +123,13 @@ def call_numpy(name: str, args: List[Value], keywords: Dict[str, Value],
     return _derived(args)
 
 
+def _even_power(value: Value) -> Value:
+    """``g ** 2``: a squared gradient is not a gradient, but it is never negative."""
+    if value.direction == Direction.BOTTOM:
+        return Value(source=value.source, direction=Direction.BOTTOM)
+    return Value(source=value.source)
+
+
 def subtract(left: Value, right: Value, node) -> Value:
     """``left - right``: where an error between prediction and target is born."""
     error = dirn.error_direction(left, right)
@@ -116,7 +138,7 @@ def subtract(left: Value, right: Value, node) -> Value:
         return Value(source=source, direction=error, origin=node)
     direction, sign = dirn.sum_direction(left, dirn.negate(right))
     return Value(source=source, direction=direction, sign=sign,
-                 origin=left.origin or right.origin, mask=left.mask or right.mask)
+                 origin=left.origin or right.origin)
 
 
 def array_method(name: str, receiver: Value, args: List[Value]) -> Value:

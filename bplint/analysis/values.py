@@ -87,6 +87,10 @@ class Value:
     bound_self: Optional["Value"] = None
     # A dotted reference into an imported module: ``numpy``, ``numpy.random.rand``.
     ref: Optional[str] = None
+    # The trainable location (``.W1``, ``params[]``) this value was read from, if read directly.
+    location: Optional[str] = None
+    # A size taken from a network value (``h.shape``): draws of that size are per-unit masks.
+    shape_of_network: bool = False
 
     def with_(self, **changes) -> "Value":
         return replace(self, **changes)
@@ -124,6 +128,8 @@ def join(a: Value, b: Value) -> Value:
         function=a.function if a.function is b.function else None,
         bound_self=a.bound_self if a.function is b.function else None,
         ref=a.ref if a.ref == b.ref else None,
+        location=a.location if a.location == b.location else None,
+        shape_of_network=a.shape_of_network and b.shape_of_network,
     )
 
 

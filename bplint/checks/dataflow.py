@@ -6,6 +6,7 @@ import builtins
 import difflib
 from typing import Iterable, List, Optional
 
+from bplint.analysis.values import Source
 from bplint.checks.base import Check, FileContext, Report
 from bplint.model import ClassModel, FileModel, Function
 from bplint.model.roles import role
@@ -54,17 +55,25 @@ class ForwardLocalInBackward(Check):
                 if binder is None:
                     continue
                 if name in model.module_bindings:
-                    if not self._stale_global(function, binder, name):
+                    if not self._stale_global(context, function, binder, name):
                         continue
                     yield Report(node, self._stale_message(context, function, binder, name))
                 else:
                     yield Report(node, self._message(context, function, binder, name))
 
     @staticmethod
-    def _stale_global(reader: Function, binder: Function, name: str) -> bool:
-        """Reading a global on purpose is fine; reading it where forward's local was meant is not."""
-        return (role(reader) == "backward" and role(binder) == "forward"
-                and binder.local_binding(name) is not None)
+    def _stale_global(context: FileContext, reader: Function, binder: Function, name: str) -> bool:
+        """Reading a global on purpose is fine; reading it where forward's local was meant is not.
+
+        The global must itself be a network value (an activation left over from a test cell),
+        not data such as labels that a forward pass happens to name the same.
+        """
+        if role(reader) != "backward" or role(binder) != "forward":
+            return False
+        if binder.local_binding(name) is None:
+            return False
+        value = context.analysis.summaries.get("globals", name)
+        return value is not None and value.source == Source.NETWORK
 
     def _what(self, context: FileContext, binder: Function, name: str) -> str:
         kind = "a parameter" if name in binder.params else "a local variable"

@@ -44,9 +44,12 @@ class UpdateSign(Check):
     code = "BP201"
 
     def run(self, context: FileContext) -> Iterable[Report]:
-        for fact in context.analysis.updates.values():
+        analysis = context.analysis
+        for fact in analysis.updates.values():
             if not fact.trainable or fact.before.direction != Direction.NONE:
                 continue
+            if fact.key not in analysis.weights:
+                continue  # not a weight or bias: a Lagrange multiplier or an adversary may ascend
             if fact.change.direction != Direction.GRADIENT:
                 continue
             velocity = _velocity(fact)

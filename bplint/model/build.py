@@ -130,7 +130,7 @@ class _Builder(cst.CSTVisitor):
                          bases=[dotted_name(arg.value) or "?" for arg in node.bases])
         if node.keywords:
             cls.dynamic_attributes = True
-        self.model.classes.setdefault(cls.name, cls)
+        self.model.classes[cls.name] = cls  # a later definition replaces an earlier one
         self.units.append(cls)
         node.body.visit(self)
         self.units.pop()

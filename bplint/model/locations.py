@@ -30,6 +30,35 @@ def is_numeric_literal(node: cst.BaseExpression) -> bool:
     return isinstance(node, (cst.Integer, cst.Float))
 
 
+def read_locations(node: cst.BaseExpression) -> set:
+    """The locations an expression reads: ``lr * self.dW`` reads ``lr`` and ``.dW``."""
+    keys = set()
+
+    class _Reads(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> bool:
+            if name.value not in ("True", "False", "None"):
+                keys.add(name.value)
+            return False
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            keys.add(location_key(attribute))
+            return False
+
+        def visit_Call(self, call: cst.Call) -> bool:
+            func = call.func
+            (func.value if isinstance(func, cst.Attribute) else func).visit(self)
+            for arg in call.args:
+                arg.value.visit(self)
+            return False
+
+        def visit_Arg(self, arg: cst.Arg) -> bool:
+            arg.value.visit(self)
+            return False
+
+    node.visit(_Reads())
+    return keys
+
+
 def draws_noise(node: cst.BaseExpression) -> bool:
     """Whether an expression draws random numbers (``np.random.randn(...)``, ``rng.normal(...)``)."""
     found = []

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from bplint.model.locations import UpdateSite, draws_noise, is_numeric_literal
+from bplint.model.locations import UpdateSite, draws_noise, is_numeric_literal, read_locations
 
 
 @dataclass(eq=False)
@@ -103,7 +103,7 @@ class FileModel:
 
         A plain variable that once held a number is a counter or a loss total; an attribute
         (``self.b = 0.0``) may be a scalar bias. Noise added to data
-        (``y += 0.05 * np.random.randn(...)``) is not a training step.
+        (``y += 0.05 * np.random.randn(...)``) or centred with its own mean is not a training step.
         """
         keys = set()
         for site in self.update_sites.values():
@@ -114,6 +114,8 @@ class FileModel:
                 continue
             if draws_noise(site.change):
                 continue
+            if read_locations(site.change) <= {key, site.key.rstrip("[]")}:
+                continue  # ``X -= X.mean(0)``: data normalised in place
             keys.add(key)
         return keys
 
