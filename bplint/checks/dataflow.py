@@ -18,9 +18,12 @@ _IMPLICIT_GLOBALS = set(dir(builtins)) | {
 
 
 def _siblings(model: FileModel, function: Function) -> List[Function]:
-    """Functions at the same level: the other methods of the class, or other module functions."""
-    if function.parent is not None:
-        return []
+    """Functions at the same level: the other methods of the class, or other module functions.
+
+    A nested function (a closure inside ``backward``) has the siblings of its outermost function.
+    """
+    while function.parent is not None:
+        function = function.parent
     if function.owner is not None:
         classes = [function.owner, *model.bases_in_file(function.owner)[0],
                    *model.subclasses_of(function.owner)]
@@ -83,7 +86,7 @@ class ForwardLocalInBackward(Check):
     def _message(self, context, reader: Function, binder: Function, name: str) -> str:
         what = self._what(context, binder, name)
         head = f"name `{name}` is {what} and is undefined in `{reader.name}`"
-        if reader.is_method and binder.is_method and reader.self_name:
+        if binder.is_method and reader.self_name:
             me = reader.self_name
             return (f"{head}; store it as `{me}.{name}` in `{binder.name}` "
                     f"and read `{me}.{name}` here")
@@ -94,7 +97,7 @@ class ForwardLocalInBackward(Check):
         line = context.line_of(context.model.module_bindings[name])
         head = (f"name `{name}` is {what}, but `{reader.name}` reads the module-level `{name}` "
                 f"(line {line}), a stale value, not the one `{binder.name}` computed")
-        if reader.is_method and binder.is_method and reader.self_name:
+        if binder.is_method and reader.self_name:
             me = reader.self_name
             return f"{head}; store it as `{me}.{name}` in `{binder.name}` and read `{me}.{name}` here"
         return f"{head}; return it from `{binder.name}` and pass it to `{reader.name}`"
