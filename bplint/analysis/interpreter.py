@@ -251,7 +251,7 @@ class Interpreter:
             self._import(small)
 
     def _stmt_FunctionDef(self, node: cst.FunctionDef) -> None:
-        function = self.model.functions_of(node)
+        function = self.model.function_by_node.get(node)
         self._store_name(node.name.value, Value(source=Source.CONST, function=function), node)
 
     def _stmt_ClassDef(self, node: cst.ClassDef) -> None:
@@ -584,10 +584,9 @@ class Interpreter:
             return UNKNOWN
         return self._sequence(items)
 
-    def _sequence(self, items) -> Value:
+    @staticmethod
+    def _sequence(items) -> Value:
         source = combine_sources(*(i.source for i in items)) if items else Source.CONST
-        if source == Source.CONST and items and all(i.items is None for i in items):
-            source = Source.CONST
         return Value(source=source, items=items)
 
     _eval_List = _eval_Tuple

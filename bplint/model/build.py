@@ -315,16 +315,6 @@ class _Builder(cst.CSTVisitor):
             self.bind(node.name.value, node.name)
         return False
 
-    def visit_Return(self, node: cst.Return) -> bool:
-        function = self.function
-        if function is not None and node.value is not None:
-            values = node.value.elements if isinstance(node.value, cst.Tuple) else [node.value]
-            for value in values:
-                value = getattr(value, "value", value)
-                if isinstance(value, cst.Name):
-                    function.returned_names.add(value.value)
-        return True
-
     # -- expressions --------------------------------------------------------------------------
 
     def visit_Arg(self, node: cst.Arg) -> bool:

@@ -28,7 +28,6 @@ class Function:
     # ``self.x`` reads and stores made in this function (nested functions included).
     attribute_reads: List[Tuple[str, cst.Attribute]] = field(default_factory=list)
     attribute_stores: Dict[str, cst.CSTNode] = field(default_factory=dict)
-    returned_names: Set[str] = field(default_factory=set)
     decorators: Set[str] = field(default_factory=set)
 
     @property
@@ -91,6 +90,7 @@ class FileModel:
     star_import: bool = False
     # Attribute names stored through something other than ``self`` (``net.a1 = ...``).
     foreign_attribute_stores: Set[str] = field(default_factory=set)
+    _by_node: Dict[cst.FunctionDef, Function] = field(default_factory=dict, repr=False)
     # Every ``T += e`` / ``T -= e`` / ``T = T ± e`` in the file, keyed by its statement.
     update_sites: Dict[cst.CSTNode, UpdateSite] = field(default_factory=dict)
     # Names called anywhere: ``f(...)`` and ``obj.f(...)``; such functions wait for their callers.
@@ -122,11 +122,11 @@ class FileModel:
     def module_functions(self) -> List[Function]:
         return [f for f in self.functions if f.owner is None and f.parent is None]
 
-    def functions_of(self, node: cst.FunctionDef) -> Optional[Function]:
-        for function in self.functions:
-            if function.node is node:
-                return function
-        return None
+    @property
+    def function_by_node(self) -> Dict[cst.FunctionDef, Function]:
+        if len(self._by_node) != len(self.functions):
+            self._by_node = {function.node: function for function in self.functions}
+        return self._by_node
 
     def bases_in_file(self, cls: ClassModel) -> Tuple[List[ClassModel], bool]:
         """The class's ancestors defined in this file, and whether any ancestor is defined elsewhere."""
