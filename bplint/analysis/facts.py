@@ -35,3 +35,16 @@ class CombinationFact:
     left: Value
     right: Value
     function: Optional[Function]
+
+
+@dataclass(frozen=True)
+class ShapeProblem:
+    """Operands whose shapes do not fit: ``kind`` is "matmul", "incompatible" or "outer"."""
+
+    node: cst.CSTNode
+    kind: str
+    left: Value
+    right: Value
+    # The operand expressions, for messages (None where the operation has no such syntax).
+    left_node: Optional[cst.CSTNode] = None
+    right_node: Optional[cst.CSTNode] = None

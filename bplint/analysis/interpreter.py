@@ -16,8 +16,8 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from bplint.analysis import direction as dirn
-from bplint.analysis import numpy_api
-from bplint.analysis.facts import CombinationFact, UpdateFact
+from bplint.analysis import numpy_api, shapes
+from bplint.analysis.facts import CombinationFact, ShapeProblem, UpdateFact
 from bplint.analysis.values import (
     ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
@@ -29,8 +29,9 @@ from bplint.model.units import ClassModel, FileModel, Function
 MAX_ROUNDS = 8
 MAX_LOOP_PASSES = 6
 MAX_LAMBDA_DEPTH = 4
+MAX_INLINE_DEPTH = 3
 
-_BUILTIN_CONSTANTS = {"len", "range", "int", "float", "round", "bool", "str", "print", "isinstance",
+_BUILTIN_CONSTANTS = {"len", "int", "float", "round", "bool", "str", "print", "isinstance",
                       "hasattr", "type", "id", "format", "repr", "input", "open"}
 
 
@@ -129,6 +130,77 @@ def _sequence_of(element: Value) -> Value:
     return Value(source=Source.CONST, items=(element,))
 
 
+def _size_attribute(attr: str, owner: Value) -> Value:
+    """``x.shape`` (a tuple of sizes), ``x.size``, ``x.ndim``: constants that remember the sizes."""
+    flag = owner.source == Source.NETWORK
+    scalar = CONSTANT.with_(shape=(), shape_of_network=flag)
+    shape = owner.shape
+    if attr == "shape":
+        if shape is None:
+            return CONSTANT.with_(shape_of_network=flag)
+        return Value(source=Source.CONST, shape_of_network=flag,
+                     items=tuple(scalar.with_(dim=d) for d in shape))
+    if attr == "size":
+        return scalar.with_(dim=shapes.size(shape))
+    if attr == "ndim":
+        return scalar.with_(dim=len(shape) if shape is not None else None)
+    return CONSTANT
+
+
+def _fold(operator: str, a, b):
+    """Arithmetic on sizes known as numbers (``28 * 28``); anything else is unknown."""
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return None
+    if operator == "Add":
+        return a + b
+    if operator == "Subtract":
+        return a - b
+    if operator == "Multiply":
+        return a * b
+    if operator == "FloorDivide" and b:
+        return a // b
+    return None
+
+
+def _operand_nodes(node) -> tuple:
+    """The two operand expressions of a binary operation, an ``a.dot(b)`` or ``np.dot(a, b)``."""
+    if isinstance(node, cst.BinaryOperation):
+        return node.left, node.right
+    if isinstance(node, cst.AugAssign):
+        return node.target, node.value
+    if isinstance(node, cst.Call):
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        if isinstance(node.func, cst.Attribute) and dotted_name(node.func.value) not in ("np", "numpy"):
+            if positional:
+                return node.func.value, positional[0]
+        if len(positional) >= 2:
+            return positional[0], positional[1]
+    return None, None
+
+
+_NOT_INLINED = (cst.For, cst.While, cst.Try, cst.With, cst.FunctionDef, cst.ClassDef,
+                cst.Yield, cst.Global, cst.Nonlocal)
+
+
+def _inlinable(function: Function, cache: Dict[cst.FunctionDef, bool]) -> bool:
+    """Small, straight-line helpers that store nothing on ``self``: safe to interpret per call."""
+    node = function.node
+    if node not in cache:
+        found = []
+
+        class _Scan(cst.CSTVisitor):
+            def on_visit(self, child) -> bool:
+                if isinstance(child, _NOT_INLINED) and child is not node:
+                    found.append(child)
+                return not found
+
+        node.visit(_Scan())
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        cache[node] = (not found and not function.attribute_stores
+                                  and isinstance(node.body, cst.IndentedBlock) and len(body) <= 20)
+    return cache[node]
+
+
 NEVER_STORED = Value(source=Source.UNKNOWN, direction=Direction.NONE)
 
 
@@ -146,12 +218,24 @@ def _class_value(cls: ClassModel) -> Value:
 
 
 class Interpreter:
-    def __init__(self, model: FileModel) -> None:
+    """Interprets one file. ``symbolic`` leaves out the module's own statements, so that every
+    class is seen with the named sizes of its constructor rather than those one call passes."""
+
+    def __init__(self, model: FileModel, symbolic: bool = False) -> None:
         self.model = model
+        self.symbolic = symbolic
+        self.inlining = 0
+        self.assignments: Dict[cst.CSTNode, tuple] = {}
+        self.inline_results: Dict[tuple, Value] = {}
+        self.inlinable: Dict[cst.FunctionDef, bool] = {}
+        # The interpretations whose shapes the shape rules read: this one, and the symbolic one.
+        self.views: List["Interpreter"] = [self]
         self.trainable = model.trainable_locations()
         self.summaries = Summaries()
         self.updates: Dict[cst.CSTNode, UpdateFact] = {}
         self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
+        # Operations whose operand shapes do not fit (BP401, BP403), in any calling context.
+        self.shape_problems: Dict[cst.CSTNode, ShapeProblem] = {}
         # Locations used as weights or biases of the network (in a matrix product, or added
         # to one): the parameters whose updates BP201 judges.
         self.weights: set = set()
@@ -173,7 +257,9 @@ class Interpreter:
         waiting = True
         for _ in range(MAX_ROUNDS):
             self.summaries.changed = False
-            self._run_module()
+            self._start_round()
+            if not self.symbolic:
+                self._run_module()
             skipped = False
             for function in self.model.functions:
                 if waiting and function.name in self.model.called_names \
@@ -186,6 +272,16 @@ class Interpreter:
                     waiting = False
                     continue
                 break
+
+    def _start_round(self) -> None:
+        """Facts are kept from the last round only: the one that ran with the final summaries."""
+        self.updates = {}
+        self.combinations = {}
+        self.errors = {}
+        self.weights = set()
+        self.shape_problems = {}
+        self.assignments = {}
+        self.inline_results = {}
 
     def _run_module(self) -> None:
         self.frame = Frame(None, Env())
@@ -201,7 +297,8 @@ class Interpreter:
             elif passed is not None:
                 env.values[name] = passed.get(name, DATA)
             else:
-                env.values[name] = DATA
+                # A size no call binds is a named symbol; an array no call passes, an input.
+                env.values[name] = DATA.with_(dim=name, unbound_input=True)
         self.frame = Frame(function, env)
         self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
                     else [function.node.body])
@@ -358,8 +455,14 @@ class Interpreter:
             self._update(node, site.target, site.sign, site.change)
             return
         value = self.eval(node.value)
+        self._note_assignment(node, value)
         for target in node.targets:
             self._store(target.target, value, node)
+
+    def _note_assignment(self, statement, value: Value) -> None:
+        """What ``bplint shapes`` shows: the value each assignment stores, in its function."""
+        if not self.inlining:
+            self.assignments[statement] = (self.frame.function, value)
 
     def _augassign(self, node: cst.AugAssign) -> None:
         site = self.model.update_sites.get(node)
@@ -369,7 +472,9 @@ class Interpreter:
         old = self.eval(node.target)
         change = self.eval(node.value)
         operator = type(node.operator).__name__.replace("Assign", "")
-        self._store(node.target, self._binary(operator, old, change, node), node)
+        value = self._binary(operator, old, change, node)
+        self._note_assignment(node, value)
+        self._store(node.target, value, node)
 
     def _update(self, statement, target, sign: int, change_node) -> None:
         before = self.eval(target)
@@ -377,7 +482,7 @@ class Interpreter:
         if sign < 0:
             change = dirn.negate(change)
         key = location_key(target)
-        if before.mask or change.mask:
+        if (before.mask or change.mask) and not self.inlining:
             # ``h += mask`` is reported at the statement, ``h = h + mask`` at its expression.
             where = statement.value if isinstance(statement, cst.Assign) else statement
             self.combinations[where] = CombinationFact(
@@ -386,9 +491,10 @@ class Interpreter:
         change_key = self._env_key(change_node)
         if change_key is not None:
             step_definition = self.frame.env.definitions.get(change_key)
-        self.updates[statement] = UpdateFact(
-            statement, target, key, key in self.trainable, before, change,
-            self.frame.function, step_definition)
+        if not self.inlining:
+            self.updates[statement] = UpdateFact(
+                statement, target, key, key in self.trainable, before, change,
+                self.frame.function, step_definition)
         if isinstance(target, cst.Subscript) and self._is_error_idiom(target, before, change):
             container = self.eval(target.value)
             self.errors[statement] = Direction.GRADIENT
@@ -402,7 +508,9 @@ class Interpreter:
             direction, value_sign = dirn.sum_direction(before, change)
             after = Value(source=combine_sources(before.source, change.source),
                           direction=direction, sign=value_sign,
-                          origin=before.origin or change.origin)
+                          origin=before.origin or change.origin,
+                          shape=shapes.broadcast(before.shape, change.shape).shape)
+        self._note_assignment(statement, after)
         self._store(target, after, statement)
 
     def _is_error_idiom(self, target: cst.Subscript, before: Value, change: Value) -> bool:
@@ -433,8 +541,9 @@ class Interpreter:
     def _parameter_initialisation(self, target, value: Value) -> Value:
         """A zero-filled parameter (a bias) is a parameter, not the empty start of a gradient sum.
 
-        Parameters live in attributes, containers or module globals and are set up once; a
-        gradient accumulator is zeroed as a local of a function, or inside a script's loop.
+        Parameters live in attributes, containers or module globals, or are made by a function
+        that returns them; a gradient accumulator is zeroed in the function that sums into it, or
+        inside a script's loop.
         """
         key = location_key(target)
         if key is None:
@@ -449,9 +558,10 @@ class Interpreter:
         if isinstance(target, cst.Name):
             function = self.frame.function
             if function is not None and target.value not in function.declared_global:
-                return value
-            if self.loop_depth > 0:
-                return value
+                if key in function.updated_keys:
+                    return value  # zeroed here and summed here: an accumulator
+            elif self.loop_depth > 0:
+                return value  # zeroed inside a script's training loop: an accumulator
         return self._zero_parameter(value)
 
     @staticmethod
@@ -501,7 +611,8 @@ class Interpreter:
             else:
                 updated = join(container, value.with_(mask=False, items=None, entries=None))
                 updated = updated.with_(source=combine_sources(container.source, value.source)
-                                        if container.source != Source.BOTTOM else value.source)
+                                        if container.source != Source.BOTTOM else value.source,
+                                        shape=container.shape)
             if isinstance(target.value, (cst.Name, cst.Attribute, cst.Subscript)):
                 self._store(target.value, updated, statement)
 
@@ -543,7 +654,7 @@ class Interpreter:
         if name == "None":
             return BOTTOM  # contributes nothing to a join: ``mask = None`` then a real mask
         if name in ("True", "False"):
-            return CONSTANT
+            return CONSTANT.with_(shape=(), dim=int(name == "True"))
         return self._trainable(node, self.lookup(name))
 
     def lookup(self, name: str) -> Value:
@@ -563,10 +674,13 @@ class Interpreter:
         return Value(source=Source.CONST, ref="builtins." + name)
 
     def _eval_Integer(self, node) -> Value:
-        return CONSTANT.with_(direction=Direction.ZERO) if node.evaluated_value == 0 else CONSTANT
+        value = node.evaluated_value
+        return CONSTANT.with_(direction=Direction.ZERO if value == 0 else Direction.NONE,
+                              shape=(), dim=value)
 
     def _eval_Float(self, node) -> Value:
-        return CONSTANT.with_(direction=Direction.ZERO) if node.evaluated_value == 0 else CONSTANT
+        value = node.evaluated_value
+        return CONSTANT.with_(direction=Direction.ZERO if value == 0 else Direction.NONE, shape=())
 
     def _eval_Imaginary(self, node) -> Value:
         return CONSTANT
@@ -662,12 +776,19 @@ class Interpreter:
             not any(v.source == Source.NETWORK for v in operands if not v.random_draw)
         source = combine_sources(*(v.source for v in operands))
         direction = Direction.BOTTOM if any(v.direction == Direction.BOTTOM for v in operands) else Direction.NONE
-        return Value(source=source, direction=direction, mask=mask)
+        shape = operands[0].shape
+        for other in operands[1:]:
+            outcome = shapes.broadcast(shape, other.shape)
+            if outcome.problem and len(operands) == 2:
+                self._shape_problem(node, outcome.problem, operands[0], operands[1])
+            shape = outcome.shape
+        return Value(source=source, direction=direction, mask=mask, shape=shape)
 
     def _eval_UnaryOperation(self, node) -> Value:
         value = self.eval(node.expression)
         if isinstance(node.operator, cst.Minus):
-            return dirn.negate(value)
+            negated = dirn.negate(value)
+            return negated.with_(dim=-value.dim if isinstance(value.dim, int) else None)
         if isinstance(node.operator, cst.Plus):
             return value
         return Value(source=value.source)
@@ -678,7 +799,20 @@ class Interpreter:
         return self._binary(type(node.operator).__name__, left, right, node)
 
     def _binary(self, operator: str, left: Value, right: Value, node) -> Value:
-        if operator in ("Add", "Subtract") and (left.mask or right.mask):
+        result = self._binary_value(operator, left, right, node)
+        dim = _fold(operator, left.dim, right.dim)
+        if operator == "MatrixMultiply":
+            product = shapes.matmul(left.shape, right.shape, left.unbound_input)
+            if product.mismatch:
+                self._shape_problem(node, "matmul", left, right)
+            return result.with_(shape=product.shape, dim=None)
+        outcome = shapes.broadcast(left.shape, right.shape)
+        if outcome.problem:
+            self._shape_problem(node, outcome.problem, left, right)
+        return result.with_(shape=outcome.shape, dim=dim)
+
+    def _binary_value(self, operator: str, left: Value, right: Value, node) -> Value:
+        if operator in ("Add", "Subtract") and (left.mask or right.mask) and not self.inlining:
             self.combinations[node] = CombinationFact(
                 node, "+" if operator == "Add" else "-", left, right, self.frame.function)
         if operator == "Subtract":
@@ -711,6 +845,13 @@ class Interpreter:
             return Value(source=source)
         return numpy_api._derived([left, right])
 
+    def _shape_problem(self, node, kind: str, left: Value, right: Value) -> None:
+        """Remember the first shape problem seen at a node (in any calling context)."""
+        if node in self.shape_problems:
+            return
+        left_node, right_node = _operand_nodes(node)
+        self.shape_problems[node] = ShapeProblem(node, kind, left, right, left_node, right_node)
+
     def _note_weights(self, *operands: Value) -> None:
         """Parameters that multiply activations in a matrix product are the network's weights."""
         for operand in operands:
@@ -737,13 +878,16 @@ class Interpreter:
         container = self.eval(node.value)
         key = None
         indices = []
+        parts = []
         for element in node.slice:
             if isinstance(element.slice, cst.Index):
-                indices.append(self.eval(element.slice.value))
+                value = self.eval(element.slice.value)
+                indices.append(value)
+                parts.append(self._index_part(element.slice.value, value))
                 if len(node.slice) == 1:
                     key = _literal_key(element.slice.value)
-        if isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape":
-            return CONSTANT.with_(shape_of_network=container.shape_of_network)
+            else:
+                parts.append(self._slice_part(element.slice))
         if container.entries is not None or container.items is not None:
             if key is None and container.items is not None and any(
                     i.source != Source.CONST for i in indices):
@@ -754,7 +898,38 @@ class Interpreter:
         if container.instance_of is not None or container.function is not None or container.ref:
             return UNKNOWN
         # A row or column of a uniform draw is data (synthetic inputs), not the draw of a mask.
-        return self._trainable(node, container.with_(random_draw=False))
+        selected = container.with_(random_draw=False, shape=shapes.index(container.shape, parts),
+                                   dim=None)
+        return self._trainable(node, selected)
+
+    @staticmethod
+    def _index_part(expression, value: Value) -> tuple:
+        if (isinstance(expression, cst.Name) and expression.value == "None") or \
+                (dotted_name(expression) or "").endswith(".newaxis"):
+            return ("newaxis",)
+        if value.shape == () or isinstance(value.dim, int):
+            return ("int",)
+        if value.shape is not None and len(value.shape) == 1 and not value.mask:
+            if value.source == Source.CONST or value.items is None:
+                return ("fancy", value.shape[0])
+        return ("unknown",)
+
+    def _slice_part(self, part: cst.Slice) -> tuple:
+        lower = self.eval(part.lower) if part.lower is not None else None
+        upper = self.eval(part.upper) if part.upper is not None else None
+        if part.step is not None:
+            self.eval(part.step)
+            return ("unknown",)
+        if lower is None and upper is None:
+            return ("slice", shapes.FULL)
+        if isinstance(part.upper, cst.BinaryOperation) and isinstance(part.upper.operator, cst.Add) \
+                and part.lower is not None and part.upper.left.deep_equals(part.lower):
+            return ("slice", self.eval(part.upper.right).dim)  # ``X[i:i + batch]``
+        start = 0 if lower is None else lower.dim
+        if upper is not None and isinstance(upper.dim, int) and isinstance(start, int) \
+                and upper.dim >= 0 and start >= 0:
+            return ("slice", max(upper.dim - start, 0))
+        return ("slice", None)
 
     def _eval_Attribute(self, node: cst.Attribute) -> Value:
         return self._attribute(self.eval(node.value), node)
@@ -775,9 +950,9 @@ class Interpreter:
         if owner.function is not None or owner.items is not None or owner.entries is not None:
             return UNKNOWN
         if attr in ("shape", "size", "ndim", "dtype"):
-            return CONSTANT.with_(shape_of_network=owner.source == Source.NETWORK)
+            return _size_attribute(attr, owner)
         if attr == "T":
-            return owner.with_(random_draw=False)
+            return owner.with_(random_draw=False, shape=shapes.transpose(owner.shape))
         # Methods of arrays are resolved when called; the attribute alone keeps the receiver.
         return self._trainable(node, owner)
 
@@ -840,11 +1015,28 @@ class Interpreter:
                     and receiver.items is None and receiver.entries is None:
                 if func.attr.value == "dot":
                     self._note_weights(receiver, *args[:1])
-                return numpy_api.array_method(func.attr.value, receiver, args)
+                result = numpy_api.array_method(func.attr.value, receiver, args)
+                return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
+                                             unpacked, method=True, result=result)
             callee = self._attribute(receiver, func)
         else:
             callee = self.eval(func)
         return self._call(node, callee, args, keywords, starred, unpacked)
+
+    def _with_call_shape(self, node, short: str, args, keywords, unpacked, method: bool,
+                         result: Value) -> Value:
+        """Give a NumPy call's value its shape, and remember a shape problem it shows."""
+        if unpacked:
+            if len(unpacked) != 1 or unpacked[0].items is None or unpacked[0].unsized:
+                return result.with_(shape=None, dim=None)
+            args = [*args, *unpacked[0].items]  # ``np.random.rand(*h.shape)``
+        shape, problem = numpy_api.shape_of_call(short, list(args), keywords, method=method)
+        if problem is not None:
+            kind = "matmul" if isinstance(problem, shapes.Product) else problem.problem
+            self._shape_problem(node, kind, args[0], args[1])
+        if result.items is not None or result.entries is not None:
+            return result
+        return result.with_(shape=shape, dim=None)
 
     def _grow_list(self, method: cst.Attribute, receiver: Value, argument: Value) -> None:
         """``xs.append(v)``: the list becomes a sequence of unknown length of such elements."""
@@ -870,6 +1062,10 @@ class Interpreter:
             self._pass_arguments(target, bound + args, keywords, starred)
             if target.node.asynchronous is not None:
                 return UNKNOWN
+            if not starred and self.inlining < MAX_INLINE_DEPTH and _inlinable(target, self.inlinable):
+                inlined = self._inline(target, bound + args, keywords)
+                if inlined != BOTTOM:
+                    return inlined
             return self.summaries.get("returns", target, BOTTOM)
         if isinstance(target, ClassModel):
             instance = Value(source=Source.CONST, instance_of=frozenset([target]))
@@ -882,6 +1078,35 @@ class Interpreter:
         if callee.source == Source.BOTTOM:
             return BOTTOM
         return UNKNOWN
+
+    def _inline(self, function: Function, args: List[Value], keywords: Dict[str, Value]) -> Value:
+        """The value a small helper (``sigmoid``, ``affine_forward``) returns for these arguments.
+
+        Interpreting it again at each call keeps what the call knows (the shape of this
+        argument) instead of the join over every call site. Facts about updates are left to the
+        helper's own interpretation; shape problems found here are real in this context.
+        """
+        key = (function, tuple(args), tuple(sorted(keywords.items())))
+        if key in self.inline_results:
+            return self.inline_results[key]
+        self.inline_results[key] = BOTTOM  # a recursive call finds nothing
+        env = Env()
+        for index, name in enumerate(function.params):
+            if index < len(args):
+                env.values[name] = args[index]
+            else:
+                env.values[name] = keywords.get(name, DATA.with_(dim=name, unbound_input=True))
+        saved = self.frame
+        self.frame = Frame(function, env)
+        self.inlining += 1
+        try:
+            self._block(function.node.body.body)
+            result = self.frame.returned
+        finally:
+            self.inlining -= 1
+            self.frame = saved
+        self.inline_results[key] = result
+        return result
 
     def _pass_arguments(self, function: Function, args, keywords, starred) -> None:
         passed: Dict[str, Value] = {}
@@ -924,7 +1149,8 @@ class Interpreter:
             name = ref[len("numpy."):]
             if name in ("random.default_rng", "random.RandomState", "random.Generator"):
                 return Value(source=Source.CONST, ref="numpy.rng")
-            if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2:
+            if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2 \
+                    and not self.inlining:
                 self.combinations[node] = CombinationFact(
                     node, "+" if name == "add" else "-", args[0], args[1], self.frame.function)
             first = None
@@ -936,7 +1162,9 @@ class Interpreter:
                 self._note_weights(*args)
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
-            return numpy_api.call_numpy(name, args, keywords, first, unpacked)
+            result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
+            return self._with_call_shape(node, name.rsplit(".", 1)[-1], args, keywords, unpacked,
+                                         method=False, result=result)
         if ref in ("scipy.special.expit", "scipy.special.softmax"):
             return numpy_api._derived(args)
         if ref.startswith("dict."):
@@ -954,11 +1182,21 @@ class Interpreter:
         return _outside_call(args)
 
     def _call_builtin(self, name: str, args: List[Value]) -> Value:
+        if name == "range":
+            count = args[0].dim if len(args) == 1 else _fold("Subtract", args[1].dim, args[0].dim) \
+                if len(args) == 2 else None
+            return CONSTANT.with_(shape=(count,))
         if name in _BUILTIN_CONSTANTS:
             if name == "float" and args:
-                return args[0].with_(items=None)
+                return args[0].with_(items=None, shape=(), dim=None)
             if name == "len" and args:
-                return CONSTANT.with_(shape_of_network=args[0].source == Source.NETWORK)
+                first = args[0]
+                rows = first.shape[0] if first.shape else (
+                    len(first.items) if first.items is not None and not first.unsized else None)
+                return CONSTANT.with_(shape_of_network=first.source == Source.NETWORK, shape=(),
+                                      dim=rows)
+            if name in ("int", "round") and args:
+                return CONSTANT.with_(shape=(), dim=args[0].dim)
             return CONSTANT
         if name == "zip" and args:
             return Value(source=Source.CONST, items=(
@@ -976,6 +1214,18 @@ class Interpreter:
 
 
 def interpret(model: FileModel) -> Interpreter:
+    """The concrete interpretation, with shape problems also looked for with named sizes.
+
+    Concrete sizes can hide a bug (4 samples and 4 hidden units make a missing ``.T`` fit); the
+    symbolic pass, which ignores the module's own calls, sees ``(N, hidden) · (N, output)``.
+    """
     interpreter = Interpreter(model)
     interpreter.run()
+    interpreter.views = [interpreter]
+    if model.classes or model.functions:
+        symbolic = Interpreter(model, symbolic=True)
+        symbolic.run()
+        for node, problem in symbolic.shape_problems.items():
+            interpreter.shape_problems.setdefault(node, problem)
+        interpreter.views.append(symbolic)
     return interpreter

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Sequence
 
 from bplint.analysis import direction as dirn
+from bplint.analysis.shapes import Shape
 from bplint.analysis.values import (
     DATA, UNKNOWN, Direction, Source, Value, combine_sources, join,
 )
@@ -153,3 +154,162 @@ def array_method(name: str, receiver: Value, args: List[Value]) -> Value:
     if name in ("argmax", "argmin", "item", "tolist", "nonzero", "any", "all"):
         return Value(source=receiver.source)
     return _derived([receiver, *args])
+
+
+# -- shapes -------------------------------------------------------------------------------------
+
+_SIZED_DRAWS = {"randn": "each", "rand": "each", "standard_normal": 0, "random": 0,
+                "random_sample": 0, "ranf": 0, "sample": 0, "normal": 2, "uniform": 2,
+                "binomial": 2, "randint": 2, "integers": 2, "laplace": 2, "logistic": 2,
+                "poisson": 1, "exponential": 1, "standard_exponential": 0}
+_SAME_SHAPE = {"exp", "log", "log1p", "tanh", "sqrt", "abs", "absolute", "square", "sign", "sin",
+               "cos", "cosh", "sinh", "expit", "floor", "ceil", "round", "exp2", "log2", "log10",
+               "reciprocal", "copy", "clip", "nan_to_num", "negative", "float32", "float64",
+               "isnan", "isfinite", "heaviside", "astype", "ascontiguousarray", "view"}
+_BROADCASTING = {"maximum", "minimum", "add", "subtract", "multiply", "divide", "true_divide",
+                 "power", "greater", "less", "logaddexp", "where"}
+_REDUCING = {"sum", "mean", "max", "min", "amax", "amin", "std", "var", "argmax", "argmin",
+             "average", "prod", "nansum", "nanmean", "any", "all"}
+
+
+def dims_of(value: Optional[Value]) -> Optional[list]:
+    """The sizes a value gives as a shape argument: ``(a, b)``, ``h.shape`` or a single ``n``."""
+    if value is None:
+        return None
+    if value.items is not None:
+        return None if value.unsized else [item.dim for item in value.items]
+    if value.dim is not None:
+        return [value.dim]
+    return None
+
+
+def array_shape(value: Value) -> Shape:
+    """The shape of ``np.array(value)``: nested list literals, or an array's own shape."""
+    if value.items is not None:
+        if value.unsized:
+            return None
+        inner = [array_shape(item) for item in value.items]
+        if not inner or any(s is None for s in inner) or any(s != inner[0] for s in inner):
+            return None
+        return (len(value.items),) + inner[0]
+    return value.shape
+
+
+def _argument(args, keywords, index, name):
+    if name in keywords:
+        return keywords[name]
+    return args[index] if len(args) > index else None
+
+
+def _axis(args, keywords, position):
+    """(given, axis): ``axis`` as an int, a tuple of ints, None for all; ``given`` False if absent."""
+    value = _argument(args, keywords, position, "axis")
+    if value is None:
+        return True, None
+    if value.source == Source.BOTTOM:
+        return False, None
+    if value.items is not None:
+        dims = dims_of(value)
+        return (True, tuple(dims)) if dims and all(isinstance(d, int) for d in dims) else (False, None)
+    if isinstance(value.dim, int):
+        return True, value.dim
+    return False, None
+
+
+def shape_of_call(short: str, args: List[Value], keywords: Dict[str, Value], method: bool = False):
+    """(shape, problem) of ``np.<short>(*args)``, or of ``args[0].<short>(*args[1:])`` for a method.
+
+    ``problem`` is a :class:`shapes.Product` with a mismatch or a :class:`shapes.Broadcast` with
+    a problem, for the shape rules to report; otherwise None.
+    """
+    from bplint.analysis import shapes
+
+    if short in _SIZED_DRAWS and not method:
+        where = _SIZED_DRAWS[short]
+        if where == "each":
+            dims = [a.dim for a in args]
+            return (tuple(dims) if all(d is not None for d in dims) else None), None
+        size = _argument(args, keywords, where, "size")
+        if size is None:
+            return (), None
+        dims = dims_of(size)
+        return (tuple(dims) if dims is not None else None), None
+    if short in ("zeros", "ones", "empty", "full") and not method:
+        dims = dims_of(_argument(args, keywords, 0, "shape"))
+        return (tuple(dims) if dims is not None else None), None
+    if short.endswith("_like") and args:
+        return args[0].shape, None
+    if short in ("eye", "identity") and args:
+        return (args[0].dim, args[0].dim if len(args) < 2 else args[1].dim), None
+    if short == "arange" and len(args) == 1:
+        return (args[0].dim,), None
+    if short == "linspace":
+        count = _argument(args, keywords, 2, "num")
+        return ((count.dim if count is not None else 50),), None
+    if short in ("array", "asarray", "asanyarray", "atleast_1d") and args:
+        shape = array_shape(args[0])
+        least = keywords.get("ndmin")
+        if shape is not None and least is not None:
+            if not isinstance(least.dim, int):
+                return None, None
+            shape = (1,) * max(least.dim - len(shape), 0) + shape
+        return shape, None
+    if short == "permutation" and args:
+        return ((args[0].dim,) if args[0].shape == () else array_shape(args[0])), None
+    if not args:
+        return None, None
+    first = args[0]
+    if short in _SAME_SHAPE:
+        return array_shape(first), None
+    if short == "T" or short == "transpose":
+        return shapes.transpose(array_shape(first)), None
+    if short in ("ravel", "flatten"):
+        return (shapes.size(array_shape(first)),), None
+    if short == "squeeze":
+        return shapes.squeeze(array_shape(first)), None
+    if short in _REDUCING:
+        given, axis = _axis(args, keywords, 1)
+        if not given:
+            return None, None
+        keep = keywords.get("keepdims")
+        keepdims = keep is not None and keep.dim == 1
+        return shapes.reduce(array_shape(first), axis, keepdims and short not in ("argmax", "argmin")), None
+    if short in _BROADCASTING and len(args) >= 2:
+        result = shapes.broadcast(array_shape(args[0]), array_shape(args[1]))
+        for extra in args[2:]:
+            result = shapes.Broadcast(shapes.broadcast(result.shape, array_shape(extra)).shape,
+                                      result.problem)
+        return result.shape, (result if result.problem and short != "where" else None)
+    if short in ("dot", "matmul", "inner") and len(args) >= 2:
+        product = shapes.matmul(array_shape(args[0]), array_shape(args[1]), args[0].unbound_input)
+        return product.shape, (product if product.mismatch else None)
+    if short == "outer" and len(args) >= 2:
+        return shapes.outer(array_shape(args[0]), array_shape(args[1])), None
+    if short == "reshape":
+        rest = args[1:]
+        if len(rest) == 1:
+            dims = dims_of(rest[0])
+        else:
+            dims = [a.dim for a in rest]
+        if dims is None or any(d is None for d in dims):
+            return None, None
+        return shapes.reshape(array_shape(first), dims), None
+    if short == "expand_dims":
+        given, axis = _axis(args, keywords, 1)
+        shape = array_shape(first)
+        if shape is None or not given or not isinstance(axis, int):
+            return None, None
+        axis = axis if axis >= 0 else len(shape) + 1 + axis
+        return shape[:axis] + (1,) + shape[axis:], None
+    if short in ("concatenate", "hstack", "vstack"):
+        parts = [array_shape(item) for item in (first.items or ())] if not first.unsized else []
+        if not parts or any(p is None for p in parts):
+            return None, None
+        if short == "vstack":
+            parts = [(1,) + p if len(p) == 1 else p for p in parts]
+            return shapes.concatenate(parts, 0), None
+        if short == "hstack":
+            return shapes.concatenate(parts, 0 if len(parts[0]) == 1 else 1), None
+        given, axis = _axis(args, keywords, 1)
+        return (shapes.concatenate(parts, axis if axis is not None else 0) if given else None), None
+    return None, None

@@ -22,6 +22,8 @@ from typing import Any, Optional, Tuple
 
 import libcst as cst
 
+from bplint.analysis.shapes import Dim, Shape, join_dim, join_shape
+
 
 class Source(IntEnum):
     BOTTOM = 0
@@ -91,6 +93,14 @@ class Value:
     location: Optional[str] = None
     # A size taken from a network value (``h.shape``): draws of that size are per-unit masks.
     shape_of_network: bool = False
+    # The array's shape (None: unknown, even its rank; () for a scalar), and for an integer
+    # the size it denotes (``hidden_size``, 784), when used as a dimension.
+    shape: Shape = None
+    dim: Dim = None
+    # A list grown by ``append``: its one item stands for any number of elements.
+    unsized: bool = False
+    # An argument no call in the file passes: a batch of rows when it multiplies a matrix.
+    unbound_input: bool = False
 
     def with_(self, **changes) -> "Value":
         return replace(self, **changes)
@@ -130,6 +140,11 @@ def join(a: Value, b: Value) -> Value:
         ref=a.ref if a.ref == b.ref else None,
         location=a.location if a.location == b.location else None,
         shape_of_network=a.shape_of_network and b.shape_of_network,
+        shape=join_shape(a.shape, b.shape),
+        dim=join_dim(a.dim, b.dim),
+        unbound_input=a.unbound_input and b.unbound_input,
+        unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
+                                           and len(a.items) != len(b.items)),
     )
 
 
@@ -182,7 +197,8 @@ def element_of(value: Value) -> Value:
         return Value(source=Source.CONST)
     if value.instance_of is not None or value.function is not None or value.ref is not None:
         return UNKNOWN
-    return value.with_(mask=False, random_draw=False)
+    row = value.shape[1:] if value.shape else None
+    return value.with_(mask=False, random_draw=False, shape=row, dim=None)
 
 
 def entry_of(container: Value, key: Any) -> Value:

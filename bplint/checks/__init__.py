@@ -4,7 +4,9 @@ from bplint.checks.base import Check, FileContext, Report
 from bplint.checks.dataflow import ForwardLocalInBackward, UncachedAttribute
 from bplint.checks.dropout import DropoutMaskAdded
 from bplint.checks.gradient import UpdateSign
+from bplint.checks.shapes import BroadcastShape, MatmulShape, UpdateShape
 
-ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), UpdateSign(), DropoutMaskAdded())
+ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), UpdateSign(), DropoutMaskAdded(),
+              MatmulShape(), UpdateShape(), BroadcastShape())
 
 __all__ = ["ALL_CHECKS", "Check", "FileContext", "Report"]

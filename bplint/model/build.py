@@ -213,6 +213,9 @@ class _Builder(cst.CSTVisitor):
         site = update_site(node)
         if site is not None:
             self.model.update_sites[node] = site
+            function = self.function
+            if function is not None and site.key:
+                function.updated_keys.add(site.key)
 
     def note_scalar(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List)):

@@ -28,6 +28,8 @@ class Function:
     # ``self.x`` reads and stores made in this function (nested functions included).
     attribute_reads: List[Tuple[str, cst.Attribute]] = field(default_factory=list)
     attribute_stores: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    # Locations this function moves with ``+=``, ``-=`` or ``x = x ± ...``.
+    updated_keys: Set[str] = field(default_factory=set)
     decorators: Set[str] = field(default_factory=set)
 
     @property
