@@ -88,6 +88,26 @@ def check(
 
 
 @app.command()
+def shapes(
+    path: str = typer.Argument(..., help="A Python file."),
+    output_format: str = typer.Option("text", "--format", help="Output format: text or json."),
+) -> None:
+    """Show the shape bplint infers for every assigned array, by function ("?" where unknown)."""
+    from bplint.engine import infer_shapes
+    from bplint.report.shapes_table import render_shapes_json, render_shapes_text
+
+    if output_format not in ("text", "json"):
+        _fail(f"bplint: error: unknown format `{output_format}` (choose from text, json)")
+    rows, errors = infer_shapes(path)
+    for error in errors:
+        typer.echo(error.render(), err=True)
+    if errors:
+        raise typer.Exit(EXIT_ERROR)
+    render = render_shapes_json if output_format == "json" else render_shapes_text
+    sys.stdout.write(render(path, rows))
+
+
+@app.command()
 def rules() -> None:
     """List every rule: code, name, severity and summary."""
     for doc in catalogue().values():

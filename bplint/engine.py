@@ -15,6 +15,7 @@ from bplint.config import Config
 from bplint.diagnostics import FileError, Finding, Span
 from bplint.files import SourceFile, UnreadableFile, discover, read_source
 from bplint.model import build_model
+from bplint.report.shapes_table import ShapeRow
 from bplint.suppression import is_suppressed
 
 
@@ -89,18 +90,68 @@ def _refuse_deep_nesting(source: SourceFile) -> Optional[FileError]:
     return FileError(source.path, f"nested more than {_SAFE_DEPTH} brackets deep; too deep to analyse")
 
 
+def _parse(source: SourceFile):
+    """The module, or the one-line error that says why the file cannot be analysed."""
+    refused = _refuse_deep_nesting(source)
+    if refused is not None:
+        return None, refused
+    try:
+        return cst.parse_module(source.text), None
+    except cst.ParserSyntaxError as exc:
+        return None, _syntax_error(source, exc)
+    except RecursionError:
+        return None, FileError(source.path, "too deeply nested to analyse")
+
+
+def infer_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
+    """What ``bplint shapes`` shows: every assignment with the shape bplint infers for it."""
+    try:
+        source = read_source(path)
+    except UnreadableFile as exc:
+        return [], [FileError(path, str(exc))]
+    module, error = _parse(source)
+    if error is not None:
+        return [], [error]
+    context = FileContext(source, module, build_model(module))
+    rows = []
+    for function, values in context.analysis.parameters.items():
+        row = context.line_of(function.node.name)
+        for name in function.params:
+            if name != function.self_name:
+                rows.append(ShapeRow(_qualified_name(function), row, f"{name} (parameter)",
+                                     values[name]))
+    for statement, (function, value) in context.analysis.assignments.items():
+        code = " ".join(context.code(statement).split("\n")[0].split())
+        if len(code) > 72:
+            code = code[:69] + "..."
+        rows.append(ShapeRow(_qualified_name(function), context.line_of(statement), code, value))
+    order = {name: min(r.row for r in rows if r.function == name) for name in {r.function for r in rows}}
+    rows.sort(key=lambda r: (order[r.function], r.row))
+    return rows, []
+
+
+def _qualified_name(function) -> str:
+    if function is None:
+        return "module"
+    parts = [function.name]
+    parent = function.parent
+    while parent is not None:
+        parts.append(parent.name)
+        parent = parent.parent
+    top = function
+    while top.parent is not None:
+        top = top.parent
+    if top.owner is not None:
+        parts.append(top.owner.name)
+    return ".".join(reversed(parts))
+
+
 def check_source(source: SourceFile, config: Config,
                  checks: Iterable[Check] = ALL_CHECKS) -> Tuple[List[Finding], List[FileError]]:
     enabled = [c for c in checks if config.enabled(c.code, source.path)]
-    refused = _refuse_deep_nesting(source)
-    if refused is not None:
-        return [], [refused]
-    try:
-        module = cst.parse_module(source.text)
-    except cst.ParserSyntaxError as exc:
-        return [], [_syntax_error(source, exc)]
-    except RecursionError:
-        return [], [FileError(source.path, "too deeply nested to analyse")]
+    module, error = _parse(source)
+    if error is not None:
+        return [], [error]
     try:
         model = build_model(module)
     except RecursionError:

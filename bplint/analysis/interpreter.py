@@ -22,8 +22,8 @@ from bplint.analysis.values import (
     ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
 )
-from bplint.model.build import dotted_name
-from bplint.model.locations import location_key
+from bplint.model.build import dotted_name, is_matrix_product
+from bplint.model.locations import is_numeric_literal, location_key
 from bplint.model.units import ClassModel, FileModel, Function
 
 MAX_ROUNDS = 8
@@ -107,15 +107,6 @@ def _literal_key(node: cst.BaseExpression):
     return None
 
 
-def _is_matrix_product(node) -> bool:
-    if isinstance(node, cst.BinaryOperation):
-        return isinstance(node.operator, cst.MatrixMultiply)
-    if isinstance(node, cst.Call):
-        name = dotted_name(node.func) or ""
-        return name.rsplit(".", 1)[-1] in ("dot", "matmul", "einsum", "tensordot", "inner")
-    return False
-
-
 def _as_parameter(value: Value, key: str) -> Value:
     if value.is_gradient_like or value.direction in (Direction.ZERO, Direction.BOTTOM):
         return value
@@ -145,6 +136,23 @@ def _size_attribute(attr: str, owner: Value) -> Value:
     if attr == "ndim":
         return scalar.with_(dim=len(shape) if shape is not None else None)
     return CONSTANT
+
+
+def _elementwise_shape(shape, left: Value, right: Value):
+    """(shape, unbound) of an elementwise result whose broadcast shape may be unknown.
+
+    An input no call passes (or an attribute never stored) has no known shape; next to a known
+    shape it is taken to match it (``y - out``, ``(self.a1 > 0) * delta``), and a result made
+    only of such inputs stays one.
+    """
+    if shape is not None:
+        return shape, False
+    if left.shape is None and left.shape_free and right.shape is not None:
+        return right.shape, False
+    if right.shape is None and right.shape_free and left.shape is not None:
+        return left.shape, False
+    unknown = [v for v in (left, right) if v.shape is None]
+    return None, bool(unknown) and all(v.shape_free for v in unknown)
 
 
 def _fold(operator: str, a, b):
@@ -201,7 +209,7 @@ def _inlinable(function: Function, cache: Dict[cst.FunctionDef, bool]) -> bool:
     return cache[node]
 
 
-NEVER_STORED = Value(source=Source.UNKNOWN, direction=Direction.NONE)
+NEVER_STORED = Value(source=Source.UNKNOWN, direction=Direction.NONE, shape_free=True)
 
 
 def _outside_call(args: List[Value]) -> Value:
@@ -218,14 +226,16 @@ def _class_value(cls: ClassModel) -> Value:
 
 
 class Interpreter:
-    """Interprets one file. ``symbolic`` leaves out the module's own statements, so that every
-    class is seen with the named sizes of its constructor rather than those one call passes."""
+    """Interprets one file. ``symbolic`` ignores the arguments of the module's own calls, so that
+    every class is seen with the named sizes of its constructor rather than those one call passes."""
 
     def __init__(self, model: FileModel, symbolic: bool = False) -> None:
         self.model = model
         self.symbolic = symbolic
         self.inlining = 0
         self.assignments: Dict[cst.CSTNode, tuple] = {}
+        # The values each function's parameters were interpreted with (for ``bplint shapes``).
+        self.parameters: Dict[Function, Dict[str, Value]] = {}
         self.inline_results: Dict[tuple, Value] = {}
         self.inlinable: Dict[cst.FunctionDef, bool] = {}
         # The interpretations whose shapes the shape rules read: this one, and the symbolic one.
@@ -258,8 +268,7 @@ class Interpreter:
         for _ in range(MAX_ROUNDS):
             self.summaries.changed = False
             self._start_round()
-            if not self.symbolic:
-                self._run_module()
+            self._run_module()
             skipped = False
             for function in self.model.functions:
                 if waiting and function.name in self.model.called_names \
@@ -273,6 +282,16 @@ class Interpreter:
                     continue
                 break
 
+    def _unbound_parameter(self, function: Function, name: str) -> Value:
+        """A parameter no call passes: its literal default (``lr=0.1``), else outside data.
+
+        Outside data stands for a size (``hidden_size``: a named symbol) or for an input array.
+        """
+        default = function.defaults.get(name)
+        if default is not None and is_numeric_literal(default):
+            return self.eval(default)
+        return DATA.with_(dim=name, unbound_input=True, shape_free=True)
+
     def _start_round(self) -> None:
         """Facts are kept from the last round only: the one that ran with the final summaries."""
         self.updates = {}
@@ -281,6 +300,7 @@ class Interpreter:
         self.weights = set()
         self.shape_problems = {}
         self.assignments = {}
+        self.parameters = {}
         self.inline_results = {}
 
     def _run_module(self) -> None:
@@ -294,11 +314,11 @@ class Interpreter:
         for index, name in enumerate(function.params):
             if index == 0 and self_name == name and function.owner is not None:
                 env.values[name] = Value(source=Source.CONST, instance_of=frozenset([function.owner]))
-            elif passed is not None:
-                env.values[name] = passed.get(name, DATA)
+            elif passed is not None and name in passed:
+                env.values[name] = passed[name]
             else:
-                # A size no call binds is a named symbol; an array no call passes, an input.
-                env.values[name] = DATA.with_(dim=name, unbound_input=True)
+                env.values[name] = self._unbound_parameter(function, name)
+        self.parameters[function] = dict(env.values)
         self.frame = Frame(function, env)
         self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
                     else [function.node.body])
@@ -501,7 +521,9 @@ class Interpreter:
             self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement),
                         statement)
             return
-        if before.direction == Direction.NONE and change.direction != Direction.BOTTOM:
+        if change.direction == Direction.BOTTOM:
+            after = before  # nothing known of the step yet: a later round will tell
+        elif before.direction == Direction.NONE:
             # A parameter moved by a step stays a parameter: it does not become a gradient.
             after = before.with_(source=combine_sources(before.source, change.source))
         else:
@@ -555,6 +577,8 @@ class Interpreter:
                 return value.with_(entries=tuple((k, self._zero_parameter(v)) for k, v in value.entries))
         if value.direction != Direction.ZERO or key not in self.trainable:
             return value
+        if key in self.model.weight_keys:
+            return self._zero_parameter(value)  # a bias: added to a matrix product
         if isinstance(target, cst.Name):
             function = self.frame.function
             if function is not None and target.value not in function.declared_global:
@@ -781,8 +805,11 @@ class Interpreter:
             outcome = shapes.broadcast(shape, other.shape)
             if outcome.problem and len(operands) == 2:
                 self._shape_problem(node, outcome.problem, operands[0], operands[1])
-            shape = outcome.shape
-        return Value(source=source, direction=direction, mask=mask, shape=shape)
+            shape = None if outcome.problem else outcome.shape
+        free = False
+        if len(operands) == 2 and shape is None:
+            shape, free = _elementwise_shape(shape, operands[0], operands[1])
+        return Value(source=source, direction=direction, mask=mask, shape=shape, shape_free=free)
 
     def _eval_UnaryOperation(self, node) -> Value:
         value = self.eval(node.expression)
@@ -808,8 +835,11 @@ class Interpreter:
             return result.with_(shape=product.shape, dim=None)
         outcome = shapes.broadcast(left.shape, right.shape)
         if outcome.problem:
+            # Reported once, here: what follows from it is not reported again.
             self._shape_problem(node, outcome.problem, left, right)
-        return result.with_(shape=outcome.shape, dim=dim)
+            return result.with_(shape=None, dim=None)
+        shape, free = _elementwise_shape(outcome.shape, left, right)
+        return result.with_(shape=shape, dim=dim, shape_free=free, unbound_input=False)
 
     def _binary_value(self, operator: str, left: Value, right: Value, node) -> Value:
         if operator in ("Add", "Subtract") and (left.mask or right.mask) and not self.inlining:
@@ -865,7 +895,7 @@ class Interpreter:
         added to a constraint (``lam + rho * violation``) is not part of the network.
         """
         for (parameter, _), (other, expression) in ((left, right), (right, left)):
-            if parameter.location is not None and _is_matrix_product(expression):
+            if parameter.location is not None and is_matrix_product(expression):
                 self.weights.add(parameter.location)
 
     def _subtract(self, left: Value, right: Value, node) -> Value:
@@ -899,7 +929,7 @@ class Interpreter:
             return UNKNOWN
         # A row or column of a uniform draw is data (synthetic inputs), not the draw of a mask.
         selected = container.with_(random_draw=False, shape=shapes.index(container.shape, parts),
-                                   dim=None)
+                                   dim=None, unbound_input=False)
         return self._trainable(node, selected)
 
     @staticmethod
@@ -926,9 +956,14 @@ class Interpreter:
                 and part.lower is not None and part.upper.left.deep_equals(part.lower):
             return ("slice", self.eval(part.upper.right).dim)  # ``X[i:i + batch]``
         start = 0 if lower is None else lower.dim
-        if upper is not None and isinstance(upper.dim, int) and isinstance(start, int) \
-                and upper.dim >= 0 and start >= 0:
+        if not isinstance(start, int) or start < 0:
+            return ("slice", None)
+        if upper is None:
+            return ("slice_from", start)
+        if isinstance(upper.dim, int) and upper.dim >= 0:
             return ("slice", max(upper.dim - start, 0))
+        if isinstance(upper.dim, int) and start == 0:
+            return ("slice_from", -upper.dim)
         return ("slice", None)
 
     def _eval_Attribute(self, node: cst.Attribute) -> Value:
@@ -952,7 +987,8 @@ class Interpreter:
         if attr in ("shape", "size", "ndim", "dtype"):
             return _size_attribute(attr, owner)
         if attr == "T":
-            return owner.with_(random_draw=False, shape=shapes.transpose(owner.shape))
+            return owner.with_(random_draw=False, shape=shapes.transpose(owner.shape),
+                               unbound_input=False)
         # Methods of arrays are resolved when called; the attribute alone keeps the receiver.
         return self._trainable(node, owner)
 
@@ -1034,9 +1070,10 @@ class Interpreter:
         if problem is not None:
             kind = "matmul" if isinstance(problem, shapes.Product) else problem.problem
             self._shape_problem(node, kind, args[0], args[1])
+            shape = None
         if result.items is not None or result.entries is not None:
             return result
-        return result.with_(shape=shape, dim=None)
+        return result.with_(shape=shape, dim=None, unbound_input=False)
 
     def _grow_list(self, method: cst.Attribute, receiver: Value, argument: Value) -> None:
         """``xs.append(v)``: the list becomes a sequence of unknown length of such elements."""
@@ -1062,7 +1099,9 @@ class Interpreter:
             self._pass_arguments(target, bound + args, keywords, starred)
             if target.node.asynchronous is not None:
                 return UNKNOWN
-            if not starred and self.inlining < MAX_INLINE_DEPTH and _inlinable(target, self.inlinable):
+            module_call = self.symbolic and self.frame.function is None
+            if not starred and not module_call and self.inlining < MAX_INLINE_DEPTH \
+                    and _inlinable(target, self.inlinable):
                 inlined = self._inline(target, bound + args, keywords)
                 if inlined != BOTTOM:
                     return inlined
@@ -1095,7 +1134,7 @@ class Interpreter:
             if index < len(args):
                 env.values[name] = args[index]
             else:
-                env.values[name] = keywords.get(name, DATA.with_(dim=name, unbound_input=True))
+                env.values[name] = keywords.get(name) or self._unbound_parameter(function, name)
         saved = self.frame
         self.frame = Frame(function, env)
         self.inlining += 1
@@ -1109,6 +1148,8 @@ class Interpreter:
         return result
 
     def _pass_arguments(self, function: Function, args, keywords, starred) -> None:
+        if self.symbolic and self.frame.function is None:
+            return  # the module's own calls bind no sizes in the symbolic interpretation
         passed: Dict[str, Value] = {}
         if starred:
             passed = {name: UNKNOWN for name in function.params}
@@ -1217,7 +1258,8 @@ def interpret(model: FileModel) -> Interpreter:
     """The concrete interpretation, with shape problems also looked for with named sizes.
 
     Concrete sizes can hide a bug (4 samples and 4 hidden units make a missing ``.T`` fit); the
-    symbolic pass, which ignores the module's own calls, sees ``(N, hidden) · (N, output)``.
+    symbolic pass, which ignores the arguments of the module's own calls, sees
+    ``(N, hidden) · (N, output)``.
     """
     interpreter = Interpreter(model)
     interpreter.run()

@@ -84,7 +84,9 @@ def broadcast(a: Shape, b: Shape) -> Broadcast:
     for index in range(1, max(len(a), len(b)) + 1):
         x = a[-index] if index <= len(a) else 1
         y = b[-index] if index <= len(b) else 1
-        if x == 1:
+        if x == y:
+            result.append(x)
+        elif x == 1:
             result.append(y)
         elif y == 1:
             result.append(x)
@@ -93,7 +95,9 @@ def broadcast(a: Shape, b: Shape) -> Broadcast:
         elif same(x, y) is False:
             return Broadcast(None, "incompatible")
         else:
-            result.append(x if known(x) else y if known(y) else None)
+            known_sizes = [d for d in (x, y) if known(d)]
+            numbers = [d for d in known_sizes if isinstance(d, int)]
+            result.append(numbers[0] if numbers else known_sizes[0] if known_sizes else None)
     return Broadcast(tuple(reversed(result)))
 
 
@@ -148,8 +152,12 @@ def matmul(a: Shape, b: Shape, input_rows: bool = False) -> Product:
 
 
 def _batch_against_size(a: Dim, b: Dim) -> bool:
-    """Contracting the free batch dimension with a fixed size is right only by coincidence."""
-    return (isinstance(a, Free) and known(b)) or (isinstance(b, Free) and known(a))
+    """Contracting the free batch dimension with a layer size is right only by coincidence.
+
+    Only a named size counts: a number may come from data the module made, which the batch
+    may well match.
+    """
+    return (isinstance(a, Free) and isinstance(b, str)) or (isinstance(b, Free) and isinstance(a, str))
 
 
 def outer(a: Shape, b: Shape) -> Shape:
@@ -244,6 +252,7 @@ def index(shape: Shape, parts: Sequence[tuple]) -> Shape:
     """``x[...]`` for basic and simple fancy indexing.
 
     Each part is ``("newaxis",)``, ``("int",)``, ``("slice", length)`` (``FULL`` for ``:``),
+    ``("slice_from", k)`` for ``k:`` or ``:-k``,
     ``("fancy", length)`` for an index array, or ``("unknown",)``.
     """
     if shape is None or any(part[0] == "unknown" for part in parts):
@@ -264,6 +273,8 @@ def index(shape: Shape, parts: Sequence[tuple]) -> Shape:
             continue
         if kind == "slice":
             result.append(dim if part[1] == FULL else part[1])
+        elif kind == "slice_from":  # ``x[k:]`` and ``x[:-k]``: what is left of the dimension
+            result.append(dim - part[1] if isinstance(dim, int) and dim >= part[1] else None)
         elif kind == "fancy":
             if not fancy_done:
                 result.append(part[1])

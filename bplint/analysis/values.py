@@ -101,6 +101,9 @@ class Value:
     unsized: bool = False
     # An argument no call in the file passes: a batch of rows when it multiplies a matrix.
     unbound_input: bool = False
+    # Its shape is unknown because it comes from outside (such an argument, or an attribute
+    # never stored): next to a known shape in an elementwise operation, it takes that shape.
+    shape_free: bool = False
 
     def with_(self, **changes) -> "Value":
         return replace(self, **changes)
@@ -143,6 +146,7 @@ def join(a: Value, b: Value) -> Value:
         shape=join_shape(a.shape, b.shape),
         dim=join_dim(a.dim, b.dim),
         unbound_input=a.unbound_input and b.unbound_input,
+        shape_free=a.shape_free and b.shape_free,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),
     )

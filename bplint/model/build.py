@@ -17,6 +17,16 @@ from bplint.model.units import ClassModel, FileModel, Function
 _DYNAMIC_HOOKS = {"__getattr__", "__getattribute__", "__setattr__"}
 
 
+def is_matrix_product(node: cst.BaseExpression) -> bool:
+    """``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.matmul(a, b)``."""
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.MatrixMultiply)
+    if isinstance(node, cst.Call) and isinstance(node.func, (cst.Attribute, cst.Name)):
+        name = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
+        return name in ("dot", "matmul", "einsum", "tensordot", "inner")
+    return False
+
+
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """``np.random.randn`` for the expression ``np.random.randn``; None for anything else."""
     if isinstance(node, cst.Name):
@@ -98,6 +108,7 @@ class _Builder(cst.CSTVisitor):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
                 param.default.visit(self)
+                function.defaults[param.name.value] = param.default
         for param in (*params.posonly_params, *params.params):
             function.params.append(param.name.value)
         for star in (params.star_arg, params.star_kwarg):
@@ -320,6 +331,24 @@ class _Builder(cst.CSTVisitor):
 
     # -- expressions --------------------------------------------------------------------------
 
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> bool:
+        if isinstance(node.operator, cst.MatrixMultiply):
+            self.note_weights(node.left, node.right)
+        elif isinstance(node.operator, cst.Add):
+            if is_matrix_product(node.left):
+                self.note_weights(node.right)
+            elif is_matrix_product(node.right):
+                self.note_weights(node.left)
+        return True
+
+    def note_weights(self, *operands: cst.BaseExpression) -> None:
+        for operand in operands:
+            if isinstance(operand, cst.Attribute) and operand.attr.value == "T":
+                operand = operand.value
+            key = location_key(operand)
+            if key:
+                self.model.weight_keys.add(key)
+
     def visit_Arg(self, node: cst.Arg) -> bool:
         node.value.visit(self)
         return False
@@ -330,6 +359,11 @@ class _Builder(cst.CSTVisitor):
         elif isinstance(node.func, cst.Attribute):
             self.model.called_names.add(node.func.attr.value)
         callee = dotted_name(node.func)
+        if is_matrix_product(node):
+            operands = [a.value for a in node.args if a.keyword is None]
+            if isinstance(node.func, cst.Attribute) and callee and not callee.startswith(("np.", "numpy.")):
+                operands.insert(0, node.func.value)  # ``x.dot(W)``
+            self.note_weights(*operands[:2])
         if callee in ("setattr", "vars", "object.__setattr__"):
             cls = self.enclosing_class()
             if cls is not None:

@@ -19,6 +19,8 @@ class Function:
     owner: Optional["ClassModel"]
     parent: Optional["Function"]
     params: List[str] = field(default_factory=list)
+    # Default values of parameters, by name.
+    defaults: Dict[str, cst.BaseExpression] = field(default_factory=dict)
     # Every name bound in the body, with its first binding node; parameters included.
     bindings: Dict[str, cst.CSTNode] = field(default_factory=dict)
     declared_global: Set[str] = field(default_factory=set)
@@ -97,6 +99,8 @@ class FileModel:
     update_sites: Dict[cst.CSTNode, UpdateSite] = field(default_factory=dict)
     # Names called anywhere: ``f(...)`` and ``obj.f(...)``; such functions wait for their callers.
     called_names: Set[str] = field(default_factory=set)
+    # Locations used directly as a matrix-product operand or added to a product (``x @ W + b``).
+    weight_keys: Set[str] = field(default_factory=set)
     # Locations ever bound to a plain number (for names: counters and loss totals).
     scalar_locations: Set[str] = field(default_factory=set)
 
