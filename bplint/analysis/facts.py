@@ -48,3 +48,19 @@ class ShapeProblem:
     # The operand expressions, for messages (None where the operation has no such syntax).
     left_node: Optional[cst.CSTNode] = None
     right_node: Optional[cst.CSTNode] = None
+
+
+@dataclass(frozen=True)
+class DerivativeFact:
+    """A derivative factor (``s * (1 - s)``, ``sigmoid_prime(z)``) and what it is applied to.
+
+    ``argument_kind`` is the kind of the argument: ``("act", function, pre)`` for the output of an
+    activation, ``("pre", node)`` for a pre-activation (a matrix product), else None.
+    """
+
+    node: cst.CSTNode
+    function: str
+    form: str
+    argument_kind: Optional[tuple]
+    # The activation applied to the argument in forward, when the argument is a pre-activation.
+    argument_activation: Optional[str]

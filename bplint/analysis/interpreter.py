@@ -17,7 +17,11 @@ import libcst as cst
 
 from bplint.analysis import direction as dirn
 from bplint.analysis import numpy_api, shapes
-from bplint.analysis.facts import CombinationFact, ShapeProblem, UpdateFact
+from bplint.analysis.activations import (
+    IDENTITY, INPUT_FORM, OUTPUT_FORM, SIGMOID, SOFTMAX, Activation, Derivative,
+    FunctionCatalogue, TermBuilder, classify_expression,
+)
+from bplint.analysis.facts import CombinationFact, DerivativeFact, ShapeProblem, UpdateFact
 from bplint.analysis.values import (
     ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
@@ -155,6 +159,17 @@ def _elementwise_shape(shape, left: Value, right: Value):
     return None, bool(unknown) and all(v.shape_free for v in unknown)
 
 
+def _factors(node) -> list:
+    """The factors of a chain of products: ``a * b * (1 - b)`` gives a, b and ``(1 - b)``."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        return _factors(node.left) + _factors(node.right)
+    return [node]
+
+
+def _is_one(node) -> bool:
+    return isinstance(node, (cst.Integer, cst.Float)) and node.evaluated_value == 1
+
+
 def _fold(operator: str, a, b):
     """Arithmetic on sizes known as numbers (``28 * 28``); anything else is unknown."""
     if not (isinstance(a, int) and isinstance(b, int)):
@@ -238,6 +253,11 @@ class Interpreter:
         self.parameters: Dict[Function, Dict[str, Value]] = {}
         self.inline_results: Dict[tuple, Value] = {}
         self.inlinable: Dict[cst.FunctionDef, bool] = {}
+        self.catalogue = FunctionCatalogue(model)
+        self.expression_classes: Dict[cst.CSTNode, Optional[tuple]] = {}
+        # The activation forward applied to each pre-activation (a matrix product), by its node.
+        self.activation_of_pre: Dict[cst.CSTNode, str] = {}
+        self.in_derivative = 0
         # The interpretations whose shapes the shape rules read: this one, and the symbolic one.
         self.views: List["Interpreter"] = [self]
         self.trainable = model.trainable_locations()
@@ -302,6 +322,8 @@ class Interpreter:
         self.assignments = {}
         self.parameters = {}
         self.inline_results = {}
+        self.derivatives = {}
+        self.unshifted_softmax = set()
 
     def _run_module(self) -> None:
         self.frame = Frame(None, Env())
@@ -320,8 +342,13 @@ class Interpreter:
                 env.values[name] = self._unbound_parameter(function, name)
         self.parameters[function] = dict(env.values)
         self.frame = Frame(function, env)
-        self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
-                    else [function.node.body])
+        inside_derivative = isinstance(self.catalogue.classify_function(function), Derivative)
+        self.in_derivative += inside_derivative
+        try:
+            self._block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
+                        else [function.node.body])
+        finally:
+            self.in_derivative -= inside_derivative
         returned = self.frame.returned
         if self.frame.yielded is not BOTTOM:
             returned = join(returned, _sequence_of(self.frame.yielded))  # a generator
@@ -480,9 +507,16 @@ class Interpreter:
             self._store(target.target, value, node)
 
     def _note_assignment(self, statement, value: Value) -> None:
-        """What ``bplint shapes`` shows: the value each assignment stores, in its function."""
+        """What ``bplint shapes`` shows: the value each assignment stores, in its function.
+
+        An activation stored outside a derivative's own code tells which activation forward
+        applied to that pre-activation.
+        """
         if not self.inlining:
             self.assignments[statement] = (self.frame.function, value)
+        kind = value.kind
+        if kind and kind[0] == "act" and kind[2] is not None and not self.in_derivative:
+            self.activation_of_pre.setdefault(kind[2], kind[1])
 
     def _augassign(self, node: cst.AugAssign) -> None:
         site = self.model.update_sites.get(node)
@@ -654,7 +688,85 @@ class Interpreter:
         handler = getattr(self, "_eval_" + type(node).__name__, None)
         if handler is None:
             return UNKNOWN
-        return handler(node)
+        value = handler(node)
+        if isinstance(node, (cst.BinaryOperation, cst.Call, cst.Comparison)):
+            value = self._inline_kind(node, value)
+        return value
+
+    # -- activations and derivatives ------------------------------------------------------------
+
+    def _inline_kind(self, node, value: Value) -> Value:
+        """Tag an inline activation (``np.maximum(0, z)``) or derivative (``a * (1 - a)``)."""
+        if node not in self.expression_classes:
+            owner = self.frame.function.owner if self.frame.function else None
+            self.expression_classes[node] = classify_expression(
+                self.model.module, node, lambda call: self.catalogue.callee(call, owner))
+        found = self.expression_classes[node]
+        if found is None:
+            if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+                self._chain_derivative(node, value)
+            if isinstance(node, cst.BinaryOperation) and value.kind is None:
+                return self._pre_activation(node, value)
+            return value
+        recognised, leaf = found
+        return self._apply(recognised, self.eval(leaf), value, node)
+
+    def _chain_derivative(self, node: cst.BinaryOperation, value: Value) -> None:
+        """``delta * a * (1 - a)``: a sigmoid derivative spread over a chain of factors."""
+        if value.direction not in (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT, Direction.TOP):
+            return
+        factors = _factors(node)
+        for factor in factors:
+            for partner in factors:
+                if isinstance(partner, cst.BinaryOperation) and isinstance(partner.operator, cst.Subtract) \
+                        and _is_one(partner.left) and partner.right.deep_equals(factor):
+                    owner = self.frame.function.owner if self.frame.function else None
+                    builder = TermBuilder(self.model.module, None,
+                                          lambda call: self.catalogue.callee(call, owner))
+                    term = builder.build(factor)
+                    if term is None or builder.leaf_node is None:
+                        continue
+                    if term == ("x",):
+                        recognised = Derivative(SIGMOID, OUTPUT_FORM)
+                    elif term[0] == "act" and term[1] == SIGMOID and term[2] == ("x",):
+                        recognised = Derivative(SIGMOID, INPUT_FORM)
+                    else:
+                        continue
+                    derived = self._apply(recognised, self.eval(builder.leaf_node), value, partner)
+                    fact = derived.kind[1]
+                    self.derivatives.setdefault(fact.node, fact)
+                    return
+
+    def _pre_activation(self, node: cst.BinaryOperation, value: Value) -> Value:
+        """``X @ W`` and ``X @ W + b`` are pre-activations."""
+        if isinstance(node.operator, cst.MatrixMultiply):
+            return value.with_(kind=("pre", node))
+        return value
+
+    def _apply(self, recognised, argument: Value, value: Value, node) -> Value:
+        """The value of an activation or derivative applied to ``argument``, with its kind."""
+        if isinstance(recognised, Activation):
+            pre = argument.kind[1] if argument.kind and argument.kind[0] == "pre" else None
+            if recognised.function == SOFTMAX and not recognised.shifted \
+                    and argument.source == Source.NETWORK:
+                self.unshifted_softmax.add(node)
+            if recognised.function == IDENTITY:
+                return value
+            return value.with_(kind=("act", recognised.function, pre))
+        argument_activation = None
+        if argument.kind and argument.kind[0] == "pre":
+            argument_activation = self.activation_of_pre.get(argument.kind[1])
+        fact = DerivativeFact(node, recognised.function, recognised.form, argument.kind,
+                              argument_activation)
+        return value.with_(kind=("deriv", fact))
+
+    def _note_chain_rule(self, left: Value, right: Value) -> None:
+        """A derivative factor that multiplies a gradient is a step of the chain rule."""
+        for factor, other in ((left, right), (right, left)):
+            if factor.kind and factor.kind[0] == "deriv" and \
+                    other.direction in (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT, Direction.TOP):
+                fact = factor.kind[1]
+                self.derivatives.setdefault(fact.node, fact)
 
     def _trainable(self, node, value: Value) -> Value:
         """A read of a parameter (or of a container of parameters) is a network value."""
@@ -853,9 +965,12 @@ class Interpreter:
         if operator == "Add" and isinstance(node, cst.BinaryOperation):
             self._note_bias((left, node.left), (right, node.right))
             direction, sign = dirn.sum_direction(left, right)
+            pre = next((v.kind for v in (left, right) if v.kind and v.kind[0] == "pre"), None)
             return Value(source=source, direction=direction, sign=sign,
-                         origin=left.origin or right.origin)
+                         origin=left.origin or right.origin, kind=pre)
         if operator in ("Multiply", "MatrixMultiply", "Divide", "FloorDivide"):
+            if operator == "Multiply":
+                self._note_chain_rule(left, right)
             direction, sign = dirn.product_direction(left, right)
             mask = (left.mask and not right.mask and right.source in (Source.CONST, Source.DATA)) or \
                    (right.mask and not left.mask and left.source in (Source.CONST, Source.DATA)
@@ -1049,9 +1164,10 @@ class Interpreter:
                 return CONSTANT
             if receiver.ref is None and receiver.instance_of is None and receiver.function is None \
                     and receiver.items is None and receiver.entries is None:
+                result = numpy_api.array_method(func.attr.value, receiver, args)
                 if func.attr.value == "dot":
                     self._note_weights(receiver, *args[:1])
-                result = numpy_api.array_method(func.attr.value, receiver, args)
+                    result = result.with_(kind=("pre", node))
                 return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
                                              unpacked, method=True, result=result)
             callee = self._attribute(receiver, func)
@@ -1100,12 +1216,21 @@ class Interpreter:
             if target.node.asynchronous is not None:
                 return UNKNOWN
             module_call = self.symbolic and self.frame.function is None
+            result = self.summaries.get("returns", target, BOTTOM)
+            recognised = self.catalogue.classify_function(target)
             if not starred and not module_call and self.inlining < MAX_INLINE_DEPTH \
                     and _inlinable(target, self.inlinable):
-                inlined = self._inline(target, bound + args, keywords)
+                inside_derivative = isinstance(recognised, Derivative)
+                self.in_derivative += inside_derivative
+                try:
+                    inlined = self._inline(target, bound + args, keywords)
+                finally:
+                    self.in_derivative -= inside_derivative
                 if inlined != BOTTOM:
-                    return inlined
-            return self.summaries.get("returns", target, BOTTOM)
+                    result = inlined
+            if recognised is not None and len(args) == 1:
+                return self._apply(recognised, args[0], result, node)
+            return result
         if isinstance(target, ClassModel):
             instance = Value(source=Source.CONST, instance_of=frozenset([target]))
             init = self._method(target, "__init__")
@@ -1113,7 +1238,11 @@ class Interpreter:
                 self._pass_arguments(init, [instance] + args, keywords, starred)
             return instance
         if isinstance(target, cst.Lambda):
-            return self._call_lambda(target, args)
+            result = self._call_lambda(target, args)
+            recognised = self.catalogue.classify_lambda(target)
+            if recognised is not None and len(args) == 1:
+                return self._apply(recognised, args[0], result, node)
+            return result
         if callee.source == Source.BOTTOM:
             return BOTTOM
         return UNKNOWN
@@ -1201,6 +1330,9 @@ class Interpreter:
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
             if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
                 self._note_weights(*args)
+                result = numpy_api.call_numpy(name, args, keywords, None, unpacked)
+                return self._with_call_shape(node, name, args, keywords, unpacked, method=False,
+                                             result=result.with_(kind=("pre", node)))
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)

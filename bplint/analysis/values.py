@@ -101,6 +101,10 @@ class Value:
     unsized: bool = False
     # An argument no call in the file passes: a batch of rows when it multiplies a matrix.
     unbound_input: bool = False
+    # What the value is in the network: ("pre", node) the output of a matrix product,
+    # ("act", function, pre node) an activation, ("deriv", function, form) a derivative factor,
+    # ("error", function) an error between targets and that activation.
+    kind: Optional[tuple] = None
     # Its shape is unknown because it comes from outside (such an argument, or an attribute
     # never stored): next to a known shape in an elementwise operation, it takes that shape.
     shape_free: bool = False
@@ -147,6 +151,7 @@ def join(a: Value, b: Value) -> Value:
         dim=join_dim(a.dim, b.dim),
         unbound_input=a.unbound_input and b.unbound_input,
         shape_free=a.shape_free and b.shape_free,
+        kind=a.kind if a.kind == b.kind else None,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),
     )

@@ -2,11 +2,13 @@
 
 from bplint.checks.base import Check, FileContext, Report
 from bplint.checks.dataflow import ForwardLocalInBackward, UncachedAttribute
+from bplint.checks.derivatives import DerivativeArgument, DerivativeMismatch
 from bplint.checks.dropout import DropoutMaskAdded
 from bplint.checks.gradient import UpdateSign
 from bplint.checks.shapes import BroadcastShape, MatmulShape, UpdateShape
 
-ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), UpdateSign(), DropoutMaskAdded(),
-              MatmulShape(), UpdateShape(), BroadcastShape())
+ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), UpdateSign(), DerivativeMismatch(),
+              DerivativeArgument(), DropoutMaskAdded(), MatmulShape(), UpdateShape(),
+              BroadcastShape())
 
 __all__ = ["ALL_CHECKS", "Check", "FileContext", "Report"]

@@ -1,0 +1,55 @@
+"""Derivatives of activations in backward: BP202 (wrong function), BP203 (wrong argument)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from bplint.analysis.activations import ANY_FORM, INPUT_FORM, OUTPUT_FORM
+from bplint.analysis.facts import DerivativeFact
+from bplint.checks.base import Check, FileContext, Report
+
+_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU",
+          "softmax": "softmax"}
+
+
+def _activation_of(fact: DerivativeFact) -> Optional[str]:
+    """The activation that produced the derivative's argument in forward, if known."""
+    kind = fact.argument_kind
+    if kind and kind[0] == "act":
+        return kind[1]
+    return fact.argument_activation
+
+
+class DerivativeMismatch(Check):
+    code = "BP202"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        for fact in context.analysis.derivatives.values():
+            used = _activation_of(fact)
+            if used is None or used == fact.function or used == "softmax":
+                continue
+            yield Report(fact.node, (
+                f"the derivative of {_NAMES[fact.function]} is applied to a layer that used "
+                f"{_NAMES[used]} in forward; use the {_NAMES[used]} derivative here"))
+
+
+class DerivativeArgument(Check):
+    code = "BP203"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        for fact in context.analysis.derivatives.values():
+            kind = fact.argument_kind
+            if kind is None or fact.form == ANY_FORM or _activation_of(fact) not in (None, fact.function):
+                continue
+            name = _NAMES[fact.function]
+            code = self.short(context.code(fact.node))
+            if fact.form == OUTPUT_FORM and kind[0] == "pre":
+                yield Report(fact.node, (
+                    f"`{code}` is the {name} derivative written for the activation's output "
+                    f"(a = {name}(z)), but it is applied to the pre-activation z; pass the "
+                    f"activation instead"))
+            elif fact.form == INPUT_FORM and kind[0] == "act":
+                yield Report(fact.node, (
+                    f"`{code}` computes the {name} derivative from the pre-activation "
+                    f"({name}(z) inside), but it is applied to the activation's output, which "
+                    f"applies {name} twice; pass the pre-activation z, or use the output form"))
