@@ -87,6 +87,17 @@ class TermBuilder:
         return X if code == self.leaf else None
 
     def _term(self, node) -> Optional[Term]:
+        if self.is_variable is not None:
+            return self._structure(node)
+        # Inline, a sub-expression with no formula of its own (``X @ W + b``) is the variable.
+        saved = (self.leaf, self.leaf_node)
+        term = self._structure(node)
+        if term is None and not isinstance(node, (cst.Integer, cst.Float)):
+            self.leaf, self.leaf_node = saved
+            return self._leaf(node)
+        return term
+
+    def _structure(self, node) -> Optional[Term]:
         if isinstance(node, (cst.Integer, cst.Float)):
             return ("c", float(ast.literal_eval(node.value)))
         if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):

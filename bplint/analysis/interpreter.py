@@ -159,6 +159,33 @@ def _elementwise_shape(shape, left: Value, right: Value):
     return None, bool(unknown) and all(v.shape_free for v in unknown)
 
 
+def _near(left: Value, right: Value) -> Optional[tuple]:
+    """``p + 1e-12``: a probability kept away from zero."""
+    for probability, offset in ((left, right), (right, left)):
+        kind = probability.kind
+        if kind and kind[0] in ("act", "one_minus") and offset.source == Source.CONST:
+            return ("near", kind[1])
+    return None
+
+
+def _subtracts_its_max(node: cst.BinaryOperation) -> bool:
+    """``z - z.max(...)`` or ``z - np.max(z, ...)``."""
+    right = node.right
+    if not isinstance(right, cst.Call):
+        return False
+    func = right.func
+    if isinstance(func, cst.Attribute) and func.attr.value in ("max", "amax"):
+        if dotted_name(func.value) in ("np", "numpy"):
+            return bool(right.args) and right.args[0].value.deep_equals(node.left)
+        return func.value.deep_equals(node.left)
+    return False
+
+
+def _clipped(value: Value) -> Optional[tuple]:
+    kind = value.kind
+    return ("near", kind[1]) if kind and kind[0] in ("act", "one_minus") else None
+
+
 def _factors(node) -> list:
     """The factors of a chain of products: ``a * b * (1 - b)`` gives a, b and ``(1 - b)``."""
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
@@ -324,6 +351,9 @@ class Interpreter:
         self.inline_results = {}
         self.derivatives = {}
         self.unshifted_softmax = set()
+        self.loss_gradient_products = {}
+        self.logs_of = set()
+        self.unguarded_logs = {}
 
     def _run_module(self) -> None:
         self.frame = Frame(None, Env())
@@ -552,8 +582,9 @@ class Interpreter:
         if isinstance(target, cst.Subscript) and self._is_error_idiom(target, before, change):
             container = self.eval(target.value)
             self.errors[statement] = Direction.GRADIENT
-            self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement),
-                        statement)
+            kind = ("error", container.kind[1]) if container.kind and container.kind[0] == "act" else None
+            self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement,
+                                                      kind=kind), statement)
             return
         if change.direction == Direction.BOTTOM:
             after = before  # nothing known of the step yet: a later round will tell
@@ -566,6 +597,8 @@ class Interpreter:
                           direction=direction, sign=value_sign,
                           origin=before.origin or change.origin,
                           shape=shapes.broadcast(before.shape, change.shape).shape)
+        if sign < 0 and _subtracts_its_max(cst.BinaryOperation(target, cst.Subtract(), change_node)):
+            after = after.with_(kind=("shifted",))  # ``z -= z.max(axis=1, keepdims=True)``
         self._note_assignment(statement, after)
         self._store(target, after, statement)
 
@@ -735,7 +768,20 @@ class Interpreter:
                     derived = self._apply(recognised, self.eval(builder.leaf_node), value, partner)
                     fact = derived.kind[1]
                     self.derivatives.setdefault(fact.node, fact)
+                    for other in factors:
+                        if other is not factor and other is not partner and \
+                                isinstance(other, (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation)):
+                            self._note_loss_gradient(self.eval(other), fact, node)
                     return
+
+    def _softmax(self, exponentials: Value, total: Value) -> Value:
+        """``e / e.sum(...)`` with ``e = np.exp(z)`` computed in an earlier statement."""
+        _, exp_node, shifted, source = exponentials.kind
+        if not shifted and source == Source.NETWORK:
+            self.unshifted_softmax.add(exp_node)
+        direction, sign = dirn.product_direction(exponentials, total)
+        return Value(source=combine_sources(exponentials.source, total.source),
+                     direction=direction, sign=sign, kind=("act", SOFTMAX, None))
 
     def _pre_activation(self, node: cst.BinaryOperation, value: Value) -> Value:
         """``X @ W`` and ``X @ W + b`` are pre-activations."""
@@ -748,7 +794,7 @@ class Interpreter:
         if isinstance(recognised, Activation):
             pre = argument.kind[1] if argument.kind and argument.kind[0] == "pre" else None
             if recognised.function == SOFTMAX and not recognised.shifted \
-                    and argument.source == Source.NETWORK:
+                    and argument.source == Source.NETWORK and argument.kind != ("shifted",):
                 self.unshifted_softmax.add(node)
             if recognised.function == IDENTITY:
                 return value
@@ -760,13 +806,30 @@ class Interpreter:
                               argument_activation)
         return value.with_(kind=("deriv", fact))
 
-    def _note_chain_rule(self, left: Value, right: Value) -> None:
+    def _note_chain_rule(self, left: Value, right: Value, node=None) -> None:
         """A derivative factor that multiplies a gradient is a step of the chain rule."""
         for factor, other in ((left, right), (right, left)):
             if factor.kind and factor.kind[0] == "deriv" and \
                     other.direction in (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT, Direction.TOP):
                 fact = factor.kind[1]
                 self.derivatives.setdefault(fact.node, fact)
+                self._note_loss_gradient(other, fact, node)
+
+    def _note_loss_gradient(self, error: Value, fact: DerivativeFact, node) -> None:
+        """``(p - y) * p * (1 - p)``: the error of an activation times that activation's slope."""
+        if node is None or not error.kind or error.kind[0] != "error":
+            return
+        argument = fact.argument_kind
+        if fact.function == error.kind[1] and argument and argument[0] == "act":
+            self.loss_gradient_products.setdefault(node, fact.function)
+
+    def _note_log(self, node, argument: Value) -> None:
+        """``np.log`` of a probability: a cross-entropy (and, unguarded, a risk of log(0))."""
+        kind = argument.kind
+        if kind and kind[0] in ("act", "one_minus", "near"):
+            self.logs_of.add(kind[1])
+            if kind[0] != "near" and kind[1] in (SIGMOID, SOFTMAX):
+                self.unguarded_logs.setdefault(node, kind[1])
 
     def _trainable(self, node, value: Value) -> Value:
         """A read of a parameter (or of a container of parameters) is a network value."""
@@ -967,10 +1030,13 @@ class Interpreter:
             direction, sign = dirn.sum_direction(left, right)
             pre = next((v.kind for v in (left, right) if v.kind and v.kind[0] == "pre"), None)
             return Value(source=source, direction=direction, sign=sign,
-                         origin=left.origin or right.origin, kind=pre)
+                         origin=left.origin or right.origin, kind=pre or _near(left, right))
+        if operator == "Divide" and left.kind and left.kind[0] == "exp" \
+                and right.kind == ("expsum", left.kind):
+            return self._softmax(left, right)
         if operator in ("Multiply", "MatrixMultiply", "Divide", "FloorDivide"):
             if operator == "Multiply":
-                self._note_chain_rule(left, right)
+                self._note_chain_rule(left, right, node)
             direction, sign = dirn.product_direction(left, right)
             mask = (left.mask and not right.mask and right.source in (Source.CONST, Source.DATA)) or \
                    (right.mask and not left.mask and left.source in (Source.CONST, Source.DATA)
@@ -1017,6 +1083,14 @@ class Interpreter:
         result = numpy_api.subtract(left, right, node)
         if node is not None and result.origin is node:
             self.errors[node] = result.direction
+            prediction = left if left.source == Source.NETWORK else right
+            if prediction.kind and prediction.kind[0] == "act":
+                result = result.with_(kind=("error", prediction.kind[1]))
+        elif right.kind and right.kind[0] == "act" and isinstance(node, cst.BinaryOperation) \
+                and _is_one(node.left):
+            result = result.with_(kind=("one_minus", right.kind[1]))  # ``1 - p``
+        elif isinstance(node, cst.BinaryOperation) and _subtracts_its_max(node):
+            result = result.with_(kind=("shifted",))  # ``z - z.max(axis=1, keepdims=True)``
         return result
 
     def _eval_Subscript(self, node: cst.Subscript) -> Value:
@@ -1165,6 +1239,10 @@ class Interpreter:
             if receiver.ref is None and receiver.instance_of is None and receiver.function is None \
                     and receiver.items is None and receiver.entries is None:
                 result = numpy_api.array_method(func.attr.value, receiver, args)
+                if func.attr.value == "clip":
+                    result = result.with_(kind=_clipped(receiver))
+                elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
+                    result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
                     self._note_weights(receiver, *args[:1])
                     result = result.with_(kind=("pre", node))
@@ -1317,6 +1395,8 @@ class Interpreter:
         ref = callee.ref
         if ref.startswith("numpy."):
             name = ref[len("numpy."):]
+            if name == "log" and args:
+                self._note_log(node, args[0])
             if name in ("random.default_rng", "random.RandomState", "random.Generator"):
                 return Value(source=Source.CONST, ref="numpy.rng")
             if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2 \
@@ -1336,6 +1416,13 @@ class Interpreter:
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
+            if name == "clip" and args:
+                result = result.with_(kind=_clipped(args[0]))
+            elif name == "exp" and args:
+                shifted = args[0].kind == ("shifted",)
+                result = result.with_(kind=("exp", node, shifted, args[0].source))
+            elif name == "sum" and args and args[0].kind and args[0].kind[0] == "exp":
+                result = result.with_(kind=("expsum", args[0].kind))
             return self._with_call_shape(node, name.rsplit(".", 1)[-1], args, keywords, unpacked,
                                          method=False, result=result)
         if ref in ("scipy.special.expit", "scipy.special.softmax"):

@@ -2,13 +2,14 @@
 
 from bplint.checks.base import Check, FileContext, Report
 from bplint.checks.dataflow import ForwardLocalInBackward, UncachedAttribute
-from bplint.checks.derivatives import DerivativeArgument, DerivativeMismatch
+from bplint.checks.derivatives import DerivativeArgument, DerivativeMismatch, LossGradientMismatch
 from bplint.checks.dropout import DropoutMaskAdded
 from bplint.checks.gradient import UpdateSign
+from bplint.checks.numerics import ExpOverflow, LogOfZero
 from bplint.checks.shapes import BroadcastShape, MatmulShape, UpdateShape
 
 ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), UpdateSign(), DerivativeMismatch(),
-              DerivativeArgument(), DropoutMaskAdded(), MatmulShape(), UpdateShape(),
-              BroadcastShape())
+              DerivativeArgument(), LossGradientMismatch(), DropoutMaskAdded(), MatmulShape(),
+              UpdateShape(), BroadcastShape(), ExpOverflow(), LogOfZero())
 
 __all__ = ["ALL_CHECKS", "Check", "FileContext", "Report"]

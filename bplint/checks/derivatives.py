@@ -1,4 +1,5 @@
-"""Derivatives of activations in backward: BP202 (wrong function), BP203 (wrong argument)."""
+"""Derivatives of activations in backward: BP202 (wrong function), BP203 (wrong argument),
+BP205 (a derivative applied to a gradient that already includes it)."""
 
 from __future__ import annotations
 
@@ -53,3 +54,18 @@ class DerivativeArgument(Check):
                     f"`{code}` computes the {name} derivative from the pre-activation "
                     f"({name}(z) inside), but it is applied to the activation's output, which "
                     f"applies {name} twice; pass the pre-activation z, or use the output form"))
+
+
+class LossGradientMismatch(Check):
+    code = "BP205"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        analysis = context.analysis
+        for node, function in analysis.loss_gradient_products.items():
+            if function != "softmax" and function not in analysis.logs_of:
+                continue  # sigmoid with squared error: the derivative belongs there
+            loss = "cross-entropy" if function in analysis.logs_of else "softmax cross-entropy"
+            yield Report(node, (
+                f"with {_NAMES[function]} and {loss}, `prediction - target` is already the "
+                f"gradient with respect to the logits; multiplying it by the {_NAMES[function]} "
+                f"derivative again shrinks the gradient to near zero: drop the derivative factor"))

@@ -1,0 +1,61 @@
+"""Numerics: BP501 (softmax without the max shift), BP504 (log of a probability that can be 0)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import libcst as cst
+
+from bplint.checks.base import Check, FileContext, Report
+from bplint.model.build import dotted_name
+
+
+def _exp_call(context: FileContext, node) -> Optional[cst.Call]:
+    """The ``np.exp`` call of a softmax: in the expression, or in the function it calls."""
+    search = node
+    if isinstance(node, cst.Call):
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        for function in context.model.functions:
+            if function.name == name and (dotted_name(func) or "").split(".")[0] not in ("np", "numpy"):
+                search = function.node
+                break
+    found = []
+
+    class _Exp(cst.CSTVisitor):
+        def visit_Call(self, call: cst.Call) -> bool:
+            if not found and (dotted_name(call.func) or "").split(".")[-1] == "exp":
+                found.append(call)
+            return not found
+
+    search.visit(_Exp())
+    return found[0] if found else None
+
+
+class ExpOverflow(Check):
+    code = "BP501"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        reported = set()
+        for node in context.analysis.unshifted_softmax:
+            exp = _exp_call(context, node)
+            if exp is None or exp in reported:
+                continue
+            reported.add(exp)
+            code = self.short(context.code(exp))
+            yield Report(exp, (
+                f"`{code}` exponentiates the logits of a softmax without subtracting their "
+                f"maximum: large logits overflow to inf and the probabilities become nan; "
+                f"subtract `np.max(z, axis=1, keepdims=True)` first"))
+
+
+class LogOfZero(Check):
+    code = "BP504"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        for node, function in context.analysis.unguarded_logs.items():
+            code = self.short(context.code(node))
+            yield Report(node, (
+                f"`{code}` takes the log of a {function} probability that can reach 0 (or 1), "
+                f"giving -inf and nan gradients; clip it (`np.clip(p, 1e-12, 1 - 1e-12)`) or add "
+                f"a small epsilon"))
