@@ -13,6 +13,7 @@ FIXTURES = ROOT / "fixtures"
 _MARKER = r"#\s*{}:\s*(?P<codes>BP\d{{3}}(?:\s*,\s*BP\d{{3}})*)"
 _EXPECT = re.compile(_MARKER.format("expect"))
 _KNOWN_MISS = re.compile(_MARKER.format("known-miss"))
+_FALSE_POSITIVE = re.compile(_MARKER.format("false-positive"))
 
 
 def _markers(path: Path, pattern) -> Set[Tuple[int, str]]:
@@ -28,6 +29,11 @@ def _markers(path: Path, pattern) -> Set[Tuple[int, str]]:
 def expected_findings(path: Path) -> Set[Tuple[int, str]]:
     """The ``# expect: BP301`` markers of a fixture, as (row, code) pairs."""
     return _markers(path, _EXPECT)
+
+
+def false_positives(path: Path) -> Set[Tuple[int, str]]:
+    """``# false-positive: BP201``: bplint reports this on correct code, and should not (yet)."""
+    return _markers(path, _FALSE_POSITIVE)
 
 
 def known_misses(path: Path) -> Set[Tuple[int, str]]:

@@ -820,8 +820,11 @@ class Interpreter:
         if node is None or not error.kind or error.kind[0] != "error":
             return
         argument = fact.argument_kind
-        if fact.function == error.kind[1] and argument and argument[0] == "act":
-            self.loss_gradient_products.setdefault(node, fact.function)
+        activation = error.kind[1]
+        # ``p * (1 - p)`` is also what people write as the (diagonal) softmax derivative.
+        same = fact.function == activation or (activation == SOFTMAX and fact.function == SIGMOID)
+        if same and argument and argument[0] == "act" and argument[1] == activation:
+            self.loss_gradient_products.setdefault(node, activation)
 
     def _note_log(self, node, argument: Value) -> None:
         """``np.log`` of a probability: a cross-entropy (and, unguarded, a risk of log(0))."""
@@ -944,7 +947,17 @@ class Interpreter:
         env.values, env.definitions = saved_values, saved_definitions
         if element.instance_of is not None or element.function is not None or element.ref:
             return UNKNOWN
-        return element.with_(items=None, entries=None, mask=False, random_draw=False)
+        # As an array: one row per element, when the loop's length is known and nothing is skipped.
+        iterated = self.eval(node.for_in.iter)
+        count = None
+        if node.for_in.inner_for_in is None and not node.for_in.ifs:
+            if iterated.shape:
+                count = iterated.shape[0]
+            elif iterated.items is not None and not iterated.unsized:
+                count = len(iterated.items)
+        shape = (count,) + element.shape if count is not None and element.shape is not None else None
+        return element.with_(items=None, entries=None, mask=False, random_draw=False, shape=shape,
+                             dim=None)
 
     _eval_ListComp = _comprehension
     _eval_GeneratorExp = _comprehension
@@ -976,8 +989,12 @@ class Interpreter:
         source = combine_sources(*(v.source for v in operands))
         direction = Direction.BOTTOM if any(v.direction == Direction.BOTTOM for v in operands) else Direction.NONE
         shape = operands[0].shape
+        made_axis = any(v.made_axis for v in operands)
         for other in operands[1:]:
             outcome = shapes.broadcast(shape, other.shape)
+            if outcome.problem == "outer" and made_axis:
+                shape = outcome.shape
+                continue
             if outcome.problem and len(operands) == 2:
                 self._shape_problem(node, outcome.problem, operands[0], operands[1])
             shape = None if outcome.problem else outcome.shape
@@ -1009,12 +1026,16 @@ class Interpreter:
                 self._shape_problem(node, "matmul", left, right)
             return result.with_(shape=product.shape, dim=None)
         outcome = shapes.broadcast(left.shape, right.shape)
+        if outcome.problem == "outer" and (left.made_axis or right.made_axis):
+            # ``x[:, None] - x``: an outer product on purpose
+            return result.with_(shape=outcome.shape, dim=None, made_axis=True)
         if outcome.problem:
             # Reported once, here: what follows from it is not reported again.
             self._shape_problem(node, outcome.problem, left, right)
             return result.with_(shape=None, dim=None)
         shape, free = _elementwise_shape(outcome.shape, left, right)
-        return result.with_(shape=shape, dim=dim, shape_free=free, unbound_input=False)
+        return result.with_(shape=shape, dim=dim, shape_free=free, unbound_input=False,
+                            made_axis=left.made_axis or right.made_axis)
 
     def _binary_value(self, operator: str, left: Value, right: Value, node) -> Value:
         if operator in ("Add", "Subtract") and (left.mask or right.mask) and not self.inlining:
@@ -1038,9 +1059,11 @@ class Interpreter:
             if operator == "Multiply":
                 self._note_chain_rule(left, right, node)
             direction, sign = dirn.product_direction(left, right)
-            mask = (left.mask and not right.mask and right.source in (Source.CONST, Source.DATA)) or \
+            # A mask stays a mask scaled by a keep probability, not by ``-1e9`` (an additive mask).
+            mask = (left.mask and not right.mask and right.source in (Source.CONST, Source.DATA)
+                    and right.sign > 0) or \
                    (right.mask and not left.mask and left.source in (Source.CONST, Source.DATA)
-                    and operator == "Multiply")
+                    and left.sign > 0 and operator == "Multiply")
             scaled_draw = (left.random_draw and right.source == Source.CONST) or \
                           (right.random_draw and left.source == Source.CONST)
             return Value(source=source, direction=direction, sign=sign,
@@ -1118,11 +1141,15 @@ class Interpreter:
             return UNKNOWN
         # A row or column of a uniform draw is data (synthetic inputs), not the draw of a mask.
         selected = container.with_(random_draw=False, shape=shapes.index(container.shape, parts),
-                                   dim=None, unbound_input=False)
+                                   dim=None, unbound_input=False,
+                                   made_axis=container.made_axis or ("newaxis",) in parts)
         return self._trainable(node, selected)
 
     @staticmethod
     def _index_part(expression, value: Value) -> tuple:
+        if isinstance(expression, (cst.Comparison, cst.BooleanOperation)) or (
+                isinstance(expression, cst.UnaryOperation) and isinstance(expression.operator, cst.BitInvert)):
+            return ("unknown",)  # a boolean mask selects an unknown number of rows
         if (isinstance(expression, cst.Name) and expression.value == "None") or \
                 (dotted_name(expression) or "").endswith(".newaxis"):
             return ("newaxis",)
@@ -1267,7 +1294,11 @@ class Interpreter:
             shape = None
         if result.items is not None or result.entries is not None:
             return result
-        return result.with_(shape=shape, dim=None, unbound_input=False)
+        keep = keywords.get("keepdims")
+        made_axis = (short in ("reshape", "expand_dims") and shape is not None and 1 in shape) \
+            or (keep is not None and keep.dim == 1) or (bool(args) and args[0].made_axis
+                                                        and short in numpy_api.SAME_SHAPE)
+        return result.with_(shape=shape, dim=None, unbound_input=False, made_axis=made_axis)
 
     def _grow_list(self, method: cst.Attribute, receiver: Value, argument: Value) -> None:
         """``xs.append(v)``: the list becomes a sequence of unknown length of such elements."""

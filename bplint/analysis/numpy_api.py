@@ -30,7 +30,7 @@ CONSTRUCTORS = {"ones", "ones_like", "full", "full_like", "eye", "identity", "ar
                 "array", "asarray", "loadtxt", "genfromtxt", "load", "fromfile"}
 # Uniform random draws in [0, 1) or a range: compared with a probability they make a mask.
 UNIFORM_DRAWS = {"rand", "random", "random_sample", "ranf", "sample", "uniform"}
-MASK_DRAWS = {"binomial", "choice", "bernoulli"}
+MASK_DRAWS = {"binomial", "bernoulli"}
 ELEMENTWISE = {"exp", "log", "log1p", "tanh", "maximum", "minimum", "sqrt", "abs", "absolute",
                "square", "power", "sign", "sin", "cos", "cosh", "sinh", "logaddexp", "expit",
                "heaviside", "floor", "ceil", "round", "exp2", "log2", "log10", "reciprocal",
@@ -162,7 +162,7 @@ _SIZED_DRAWS = {"randn": "each", "rand": "each", "standard_normal": 0, "random":
                 "random_sample": 0, "ranf": 0, "sample": 0, "normal": 2, "uniform": 2,
                 "binomial": 2, "randint": 2, "integers": 2, "laplace": 2, "logistic": 2,
                 "poisson": 1, "exponential": 1, "standard_exponential": 0}
-_SAME_SHAPE = {"exp", "log", "log1p", "tanh", "sqrt", "abs", "absolute", "square", "sign", "sin",
+SAME_SHAPE = {"exp", "log", "log1p", "tanh", "sqrt", "abs", "absolute", "square", "sign", "sin",
                "cos", "cosh", "sinh", "expit", "floor", "ceil", "round", "exp2", "log2", "log10",
                "reciprocal", "copy", "clip", "nan_to_num", "negative", "float32", "float64",
                "isnan", "isfinite", "heaviside", "astype", "ascontiguousarray", "view"}
@@ -259,7 +259,7 @@ def shape_of_call(short: str, args: List[Value], keywords: Dict[str, Value], met
     if not args:
         return None, None
     first = args[0]
-    if short in _SAME_SHAPE:
+    if short in SAME_SHAPE:
         return array_shape(first), None
     if short == "T" or short == "transpose":
         return shapes.transpose(array_shape(first)), None

@@ -111,7 +111,7 @@ def fits_in_place(target: Shape, change: Shape) -> Optional[bool]:
     if target is None or change is None:
         return None
     if len(change) > len(target):
-        return False if any(known(d) and d != 1 for d in change[: len(change) - len(target)]) else None
+        return False  # even leading 1s make the result bigger than the target
     verdict: Optional[bool] = True
     for t, c in zip(reversed(target), reversed(change)):
         if c == 1 or same(t, c) is True:
@@ -272,7 +272,10 @@ def index(shape: Shape, parts: Sequence[tuple]) -> Shape:
         if kind == "int":
             continue
         if kind == "slice":
-            result.append(dim if part[1] == FULL else part[1])
+            length = dim if part[1] == FULL else part[1]
+            if isinstance(length, int) and isinstance(dim, int):
+                length = min(length, dim)
+            result.append(length)
         elif kind == "slice_from":  # ``x[k:]`` and ``x[:-k]``: what is left of the dimension
             result.append(dim - part[1] if isinstance(dim, int) and dim >= part[1] else None)
         elif kind == "fancy":

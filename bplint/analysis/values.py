@@ -97,6 +97,9 @@ class Value:
     # the size it denotes (``hidden_size``, 784), when used as a dimension.
     shape: Shape = None
     dim: Dim = None
+    # Has an axis of length 1 made on purpose (``x[:, None]``, ``reshape(-1, 1)``,
+    # ``keepdims=True``): broadcasting it against a vector is an intended outer product.
+    made_axis: bool = False
     # A list grown by ``append``: its one item stands for any number of elements.
     unsized: bool = False
     # An argument no call in the file passes: a batch of rows when it multiplies a matrix.
@@ -151,6 +154,7 @@ def join(a: Value, b: Value) -> Value:
         dim=join_dim(a.dim, b.dim),
         unbound_input=a.unbound_input and b.unbound_input,
         shape_free=a.shape_free and b.shape_free,
+        made_axis=a.made_axis and b.made_axis,
         kind=a.kind if a.kind == b.kind else None,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),

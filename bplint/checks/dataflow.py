@@ -6,9 +6,11 @@ import builtins
 import difflib
 from typing import Iterable, List, Optional
 
+import libcst as cst
+
 from bplint.analysis.values import Source
 from bplint.checks.base import Check, FileContext, Report
-from bplint.model import ClassModel, FileModel, Function
+from bplint.model import ClassModel, FileModel, Function, dotted_name
 from bplint.model.roles import role
 
 _IMPLICIT_GLOBALS = set(dir(builtins)) | {
@@ -36,6 +38,56 @@ def _binder(siblings: List[Function], name: str) -> Optional[Function]:
     binders = [s for s in siblings if name in s.bindings]
     binders.sort(key=lambda s: (role(s) != "forward", name in s.params))
     return binders[0] if binders else None
+
+
+def _module_loop_statements(module: cst.Module) -> set:
+    found = set()
+
+    class _Loops(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.depth = 0
+
+        def visit_FunctionDef(self, node) -> bool:
+            return False
+
+        def visit_ClassDef(self, node) -> bool:
+            return False
+
+        def visit_For(self, node) -> None:
+            self.depth += 1
+
+        def leave_For(self, node) -> None:
+            self.depth -= 1
+
+        def visit_While(self, node) -> None:
+            self.depth += 1
+
+        def leave_While(self, node) -> None:
+            self.depth -= 1
+
+        def visit_Assign(self, node) -> None:
+            if self.depth:
+                found.add(node)
+
+    module.visit(_Loops())
+    return found
+
+
+def _refreshed_from(context: FileContext, name: str, binder: Function) -> bool:
+    """Whether the module's training loop assigns ``name`` from a call of ``binder`` each step."""
+    in_loops = _module_loop_statements(context.module)
+    for statement, (function, _) in context.analysis.assignments.items():
+        if function is not None or statement not in in_loops:
+            continue
+        value = statement.value
+        if not (isinstance(value, cst.Call) and dotted_name(value.func) == binder.name):
+            continue
+        for target in statement.targets:
+            names = target.target.elements if isinstance(target.target, cst.Tuple) else [target.target]
+            if any(isinstance(getattr(n, "value", n), cst.Name) and getattr(n, "value", n).value == name
+                   for n in names):
+                return True
+    return False
 
 
 class ForwardLocalInBackward(Check):
@@ -75,6 +127,8 @@ class ForwardLocalInBackward(Check):
             return False
         if binder.local_binding(name) is None:
             return False
+        if _refreshed_from(context, name, binder):
+            return False  # ``hidden, out = forward(X)`` before each step: the global is current
         value = context.analysis.summaries.get("globals", name)
         return value is not None and value.source == Source.NETWORK
 

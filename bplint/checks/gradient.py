@@ -40,16 +40,28 @@ def _velocity(fact: UpdateFact) -> Optional[cst.Assign]:
     return definition if key.lstrip(".") in [f.lstrip(".") for f in found] else None
 
 
+def _moved_both_ways(context: FileContext) -> set:
+    """(location, step) pairs that the file both adds and subtracts."""
+    signs = {}
+    for site in context.model.update_sites.values():
+        signs.setdefault((site.key, context.code(site.change)), set()).add(site.sign)
+    return {pair for pair, seen in signs.items() if len(seen) == 2}
+
+
 class UpdateSign(Check):
     code = "BP201"
 
     def run(self, context: FileContext) -> Iterable[Report]:
         analysis = context.analysis
+        both_ways = _moved_both_ways(context)
         for fact in analysis.updates.values():
             if not fact.trainable or fact.before.direction != Direction.NONE:
                 continue
             if fact.key not in analysis.weights:
                 continue  # not a weight or bias: a Lagrange multiplier or an adversary may ascend
+            step = context.model.update_sites[fact.statement].change
+            if (fact.key, context.code(step)) in both_ways:
+                continue  # a step made and taken back (SAM), or attract/repel (LVQ): on purpose
             if fact.change.direction != Direction.GRADIENT:
                 continue
             velocity = _velocity(fact)

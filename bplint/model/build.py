@@ -84,6 +84,10 @@ class _Builder(cst.CSTVisitor):
         owner = function.self_name if function else None
         if owner and isinstance(target.value, cst.Name) and target.value.value == owner:
             function.attribute_stores.setdefault(target.attr.value, target)
+            method = function
+            while method.parent is not None:  # a closure in a method stores on the same instance
+                method = method.parent
+                method.attribute_stores.setdefault(target.attr.value, target)
         else:
             self.model.foreign_attribute_stores.add(target.attr.value)
 
