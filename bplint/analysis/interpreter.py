@@ -100,6 +100,8 @@ class Frame:
         self.env = env
         self.returned = BOTTOM
         self.yielded = BOTTOM
+        # Parameters updated in this frame and not used by a forward pass since: location -> update.
+        self.updated: Dict[str, cst.CSTNode] = {}
 
 
 def _literal_key(node: cst.BaseExpression):
@@ -179,6 +181,25 @@ def _subtracts_its_max(node: cst.BinaryOperation) -> bool:
             return bool(right.args) and right.args[0].value.deep_equals(node.left)
         return func.value.deep_equals(node.left)
     return False
+
+
+def _integer_dtype(short: str, args, keywords) -> bool:
+    """``np.array([[1, 0]])``, ``np.zeros(n, dtype=int)``, ``np.random.randint(...)``."""
+    dtype = keywords.get("dtype")
+    if dtype is not None:
+        ref = dtype.ref or ""
+        return ref.split(".")[-1].startswith(("int", "uint")) and "float" not in ref
+    if short in ("randint", "integers"):
+        return True
+    if short in ("array", "asarray") and args:
+        return _integer_literals(args[0])
+    return False
+
+
+def _integer_literals(value: Value) -> bool:
+    if value.items is not None:
+        return bool(value.items) and all(_integer_literals(item) for item in value.items)
+    return value.shape == () and isinstance(value.dim, int) and value.source == Source.CONST
 
 
 def _clipped(value: Value) -> Optional[tuple]:
@@ -352,6 +373,12 @@ class Interpreter:
         self.derivatives = {}
         self.unshifted_softmax = set()
         self.loss_gradient_products = {}
+        self.weight_of_product = {}
+        self.hidden_weights = set()
+        self.stale_reads = {}
+        self.constant_inits = {}
+        self.other_inits = set()
+        self.integer_inits = {}
         self.logs_of = set()
         self.unguarded_logs = {}
 
@@ -449,9 +476,11 @@ class Interpreter:
 
     def _loop(self, node, bind_target) -> None:
         entry = self.frame.env
+        updated = self.frame.updated
         self.loop_depth += 1
         for _ in range(MAX_LOOP_PASSES):
             self.frame.env = entry.copy()
+            self.frame.updated = {}  # an update at the end of a step is meant for the next one
             bind_target()
             self._body(node.body)
             widened = entry.joined(self.frame.env)
@@ -461,6 +490,7 @@ class Interpreter:
             entry = widened
         self.loop_depth -= 1
         self.frame.env = entry
+        self.frame.updated = updated
         if node.orelse is not None:
             self._body(node.orelse.body)
 
@@ -586,6 +616,9 @@ class Interpreter:
             self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement,
                                                       kind=kind), statement)
             return
+        if key in self.trainable and before.direction == Direction.NONE and not self.inlining \
+                and not key.endswith("[]"):  # entries of one container are not told apart
+            self.frame.updated[key] = statement
         if change.direction == Direction.BOTTOM:
             after = before  # nothing known of the step yet: a later round will tell
         elif before.direction == Direction.NONE:
@@ -659,7 +692,21 @@ class Interpreter:
     def _zero_parameter(value: Value) -> Value:
         return value.with_(direction=Direction.NONE) if value.direction == Direction.ZERO else value
 
+    def _note_initialisation(self, target, value: Value, statement) -> None:
+        """How each location is first filled: zeros or a constant, integers, or anything else."""
+        key = location_key(target)
+        if key is None or isinstance(statement, (cst.AugAssign,)) or statement in self.model.update_sites:
+            return
+        if value.kind and value.kind[0] == "constant_init":
+            self.constant_inits.setdefault(key, statement)
+        elif value.source != Source.BOTTOM:
+            self.other_inits.add(key)
+        if value.integer:
+            self.integer_inits.setdefault(key, statement)
+
     def _store(self, target, value: Value, statement) -> None:
+        if not self.inlining and isinstance(statement, (cst.Assign, cst.AnnAssign)):
+            self._note_initialisation(target, value, statement)
         value = self._parameter_initialisation(target, value)
         if isinstance(target, cst.Name):
             self._store_name(target.value, value, statement)
@@ -1045,7 +1092,7 @@ class Interpreter:
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
         if operator == "MatrixMultiply":
-            self._note_weights(left, right)
+            self._note_weights(left, right, node=node)
         if operator == "Add" and isinstance(node, cst.BinaryOperation):
             self._note_bias((left, node.left), (right, node.right))
             direction, sign = dirn.sum_direction(left, right)
@@ -1066,8 +1113,12 @@ class Interpreter:
                     and left.sign > 0 and operator == "Multiply")
             scaled_draw = (left.random_draw and right.source == Source.CONST) or \
                           (right.random_draw and left.source == Source.CONST)
+            # Dropping units keeps an activation an activation (``h * mask``).
+            kind = next((v.kind for v, other in ((left, right), (right, left))
+                         if v.kind and v.kind[0] == "act" and other.mask), None)
             return Value(source=source, direction=direction, sign=sign,
-                         origin=left.origin or right.origin, mask=mask, random_draw=scaled_draw)
+                         origin=left.origin or right.origin, mask=mask, random_draw=scaled_draw,
+                         kind=kind)
         if operator == "Power":
             exponent = getattr(node, "right", None)
             if isinstance(exponent, cst.Integer) and int(exponent.value) % 2 == 0:
@@ -1086,11 +1137,33 @@ class Interpreter:
         left_node, right_node = _operand_nodes(node)
         self.shape_problems[node] = ShapeProblem(node, kind, left, right, left_node, right_node)
 
-    def _note_weights(self, *operands: Value) -> None:
-        """Parameters that multiply activations in a matrix product are the network's weights."""
+    def _note_weights(self, *operands: Value, node=None) -> None:
+        """Parameters that multiply activations in a matrix product are the network's weights.
+
+        The product also tells, for each weight: which layer's output it multiplies (a weight
+        whose own output goes on through an activation into another weight feeds a hidden
+        layer), and whether it is read to carry a gradient back after it was already updated.
+        """
         for operand in operands:
-            if operand.location is not None:
-                self.weights.add(operand.location)
+            if operand.location is None:
+                continue
+            self.weights.add(operand.location)
+            others = [o for o in operands if o is not operand]
+            if node is not None:
+                self.weight_of_product.setdefault(node, operand.location)
+            for other in others:
+                kind = other.kind
+                if kind and kind[0] == "act" and kind[2] in self.weight_of_product:
+                    self.hidden_weights.add(self.weight_of_product[kind[2]])
+                self._note_stale_read(operand.location, other, node)
+
+    def _note_stale_read(self, key: str, other: Value, node) -> None:
+        updated = self.frame.updated
+        if other.is_gradient_like or other.direction == Direction.TOP:
+            if key in updated and node is not None and not self.inlining:
+                self.stale_reads.setdefault(node, (key, updated[key]))
+        else:
+            updated.pop(key, None)  # used by a forward pass: the update was meant for it
 
     def _note_bias(self, left: tuple, right: tuple) -> None:
         """A parameter added to a matrix product (``x @ W + b``) is a bias.
@@ -1271,7 +1344,7 @@ class Interpreter:
                 elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
                     result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
-                    self._note_weights(receiver, *args[:1])
+                    self._note_weights(receiver, *args[:1], node=node)
                     result = result.with_(kind=("pre", node))
                 return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
                                              unpacked, method=True, result=result)
@@ -1440,13 +1513,18 @@ class Interpreter:
                 if first is None and isinstance(node.args[0].value, cst.Tuple):
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
             if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
-                self._note_weights(*args)
+                self._note_weights(*args[:2], node=node)
                 result = numpy_api.call_numpy(name, args, keywords, None, unpacked)
                 return self._with_call_shape(node, name, args, keywords, unpacked, method=False,
                                              result=result.with_(kind=("pre", node)))
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
+            short = name.rsplit(".", 1)[-1]
+            if short in ("zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "empty"):
+                result = result.with_(kind=("constant_init", node))
+            if _integer_dtype(short, args, keywords):
+                result = result.with_(integer=True)
             if name == "clip" and args:
                 result = result.with_(kind=_clipped(args[0]))
             elif name == "exp" and args:

@@ -111,7 +111,8 @@ def call_numpy(name: str, args: List[Value], keywords: Dict[str, Value],
         first = args[0]
         if first.instance_of is not None or first.function is not None:
             return UNKNOWN
-        result = first.with_(items=None, entries=None, random_draw=False)
+        result = first.with_(items=None, entries=None, random_draw=False,
+                             location=None if short in ("copy", "array") else first.location)
         if short in REDUCTIONS:
             result = result.with_(mask=False)
         if short in CONSTRUCTORS:
@@ -148,8 +149,10 @@ def array_method(name: str, receiver: Value, args: List[Value]) -> Value:
         return _product([receiver, args[0]])
     if name in ("sum", "mean", "max", "min"):
         return receiver.with_(mask=False, random_draw=False, items=None, entries=None)
-    if name in ("reshape", "copy", "astype", "transpose", "squeeze", "ravel", "flatten", "clip",
-                "swapaxes", "view", "repeat"):
+    if name in ("copy", "astype"):  # a snapshot: no longer the parameter it was read from
+        return receiver.with_(random_draw=False, items=None, entries=None, location=None)
+    if name in ("reshape", "transpose", "squeeze", "ravel", "flatten", "clip", "swapaxes", "view",
+                "repeat"):
         return receiver.with_(random_draw=False, items=None, entries=None)
     if name in ("argmax", "argmin", "item", "tolist", "nonzero", "any", "all"):
         return Value(source=receiver.source)

@@ -100,6 +100,8 @@ class Value:
     # Has an axis of length 1 made on purpose (``x[:, None]``, ``reshape(-1, 1)``,
     # ``keepdims=True``): broadcasting it against a vector is an intended outer product.
     made_axis: bool = False
+    # An array of an integer dtype (``np.array([[1, 0]])``, ``dtype=int``, ``randint``).
+    integer: bool = False
     # A list grown by ``append``: its one item stands for any number of elements.
     unsized: bool = False
     # An argument no call in the file passes: a batch of rows when it multiplies a matrix.
@@ -155,6 +157,7 @@ def join(a: Value, b: Value) -> Value:
         unbound_input=a.unbound_input and b.unbound_input,
         shape_free=a.shape_free and b.shape_free,
         made_axis=a.made_axis and b.made_axis,
+        integer=a.integer and b.integer,
         kind=a.kind if a.kind == b.kind else None,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),

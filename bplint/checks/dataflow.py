@@ -210,3 +210,17 @@ class UncachedAttribute(Check):
         if close:
             return f"{head}; did you mean `{me}.{close[0]}`?"
         return f"{head} (AttributeError at run time); assign it before it is read"
+
+
+class StaleWeights(Check):
+    code = "BP103"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        for node, (key, update) in context.analysis.stale_reads.items():
+            name = self.short(context.code(update.target if hasattr(update, "target")
+                                           else update.targets[0].target), 40)
+            line = context.line_of(update)
+            yield Report(node, (
+                f"`{name}` was already updated on line {line}, so this carries the error back "
+                f"through the new weights, not the ones forward used; compute every layer's delta "
+                f"before updating any weight"))

@@ -1,4 +1,5 @@
-"""Numerics: BP501 (softmax without the max shift), BP504 (log of a probability that can be 0)."""
+"""Numerics: BP501 (softmax without the max shift), BP502 (equal initial weights), BP503 (integer
+parameters), BP504 (log of a probability that can be 0)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,35 @@ class LogOfZero(Check):
                 f"`{code}` takes the log of a {function} probability that can reach 0 (or 1), "
                 f"giving -inf and nan gradients; clip it (`np.clip(p, 1e-12, 1 - 1e-12)`) or add "
                 f"a small epsilon"))
+
+
+class SymmetricInit(Check):
+    code = "BP502"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        analysis = context.analysis
+        for key, statement in analysis.constant_inits.items():
+            if key not in analysis.hidden_weights or key in analysis.other_inits:
+                continue
+            name = self.short(context.code(statement.targets[0].target
+                                           if isinstance(statement, cst.Assign) else statement.target), 40)
+            yield Report(statement, (
+                f"`{name}` feeds a hidden layer but starts with every weight equal: all hidden "
+                f"units compute the same thing and get the same gradient, so they never become "
+                f"different; initialise it randomly (`np.random.randn(...) * scale`)"))
+
+
+class IntegerParameters(Check):
+    code = "BP503"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        analysis = context.analysis
+        for key, statement in analysis.integer_inits.items():
+            if key not in analysis.weights or key not in context.model.trainable_locations():
+                continue
+            name = self.short(context.code(statement.targets[0].target
+                                           if isinstance(statement, cst.Assign) else statement.target), 40)
+            yield Report(statement, (
+                f"`{name}` is created with an integer dtype and then updated with float steps: an "
+                f"in-place update raises a casting error (or truncates); create it as floats "
+                f"(`dtype=float`, or write `1.0`)"))
