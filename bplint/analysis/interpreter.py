@@ -11,6 +11,7 @@ round (updates, additions of masks) is kept as facts for the checks.
 from __future__ import annotations
 
 import ast
+import builtins
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -29,6 +30,8 @@ from bplint.analysis.values import (
 from bplint.model.build import dotted_name, is_matrix_product
 from bplint.model.locations import is_numeric_literal, location_key
 from bplint.model.units import ClassModel, FileModel, Function
+
+_BUILTINS = set(dir(builtins))
 
 MAX_ROUNDS = 8
 MAX_LOOP_PASSES = 6
@@ -202,6 +205,18 @@ def _integer_literals(value: Value) -> bool:
     return value.shape == () and isinstance(value.dim, int) and value.source == Source.CONST
 
 
+def _raw_delta(operator: str, left: Value, right: Value):
+    """Whether a raw delta stays raw: scaled by constants or masked, or summed with others."""
+    if operator in ("Add", "Subtract"):
+        return left.raw_delta or right.raw_delta
+    if operator in ("Multiply", "Divide"):
+        for delta, factor in ((left, right), (right, left)):
+            if delta.raw_delta and (factor.mask or factor.source in (Source.CONST, Source.DATA)) \
+                    and not (factor.kind and factor.kind[0] == "deriv"):
+                return delta.raw_delta
+    return None
+
+
 def _clipped(value: Value) -> Optional[tuple]:
     kind = value.kind
     return ("near", kind[1]) if kind and kind[0] in ("act", "one_minus") else None
@@ -303,6 +318,9 @@ class Interpreter:
         self.inlinable: Dict[cst.FunctionDef, bool] = {}
         self.catalogue = FunctionCatalogue(model)
         self.expression_classes: Dict[cst.CSTNode, Optional[tuple]] = {}
+        # The activation whose output each weight multiplies in forward, by the weight's location.
+        self.input_activation: Dict[str, str] = {}
+        self._carried_back = None
         # The activation forward applied to each pre-activation (a matrix product), by its node.
         self.activation_of_pre: Dict[cst.CSTNode, str] = {}
         self.in_derivative = 0
@@ -379,6 +397,7 @@ class Interpreter:
         self.constant_inits = {}
         self.other_inits = set()
         self.integer_inits = {}
+        self.raw_delta_updates = {}
         self.logs_of = set()
         self.unguarded_logs = {}
 
@@ -616,6 +635,8 @@ class Interpreter:
             self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement,
                                                       kind=kind), statement)
             return
+        if change.raw_delta is not None and before.direction == Direction.NONE and not self.inlining:
+            self.raw_delta_updates.setdefault(change.raw_delta, statement)
         if key in self.trainable and before.direction == Direction.NONE and not self.inlining \
                 and not key.endswith("[]"):  # entries of one container are not told apart
             self.frame.updated[key] = statement
@@ -750,7 +771,7 @@ class Interpreter:
                 updated = join(container, value.with_(mask=False, items=None, entries=None))
                 updated = updated.with_(source=combine_sources(container.source, value.source)
                                         if container.source != Source.BOTTOM else value.source,
-                                        shape=container.shape)
+                                        shape=container.shape, raw_delta=None)  # ``d[z <= 0] = 0``
             if isinstance(target.value, (cst.Name, cst.Attribute, cst.Subscript)):
                 self._store(target.value, updated, statement)
 
@@ -920,7 +941,9 @@ class Interpreter:
             return self.summaries.get("globals", name)
         if name in self.model.module_bindings:
             return BOTTOM
-        return Value(source=Source.CONST, ref="builtins." + name)
+        if name in _BUILTINS:
+            return Value(source=Source.CONST, ref="builtins." + name)
+        return UNKNOWN  # an undefined name (BP101 tells)
 
     def _eval_Integer(self, node) -> Value:
         value = node.evaluated_value
@@ -1071,7 +1094,9 @@ class Interpreter:
             product = shapes.matmul(left.shape, right.shape, left.unbound_input)
             if product.mismatch:
                 self._shape_problem(node, "matmul", left, right)
-            return result.with_(shape=product.shape, dim=None)
+            raw = self._carried_back or left.raw_delta or right.raw_delta
+            return result.with_(shape=product.shape, dim=None, raw_delta=raw)
+        result = result.with_(raw_delta=_raw_delta(operator, left, right))
         outcome = shapes.broadcast(left.shape, right.shape)
         if outcome.problem == "outer" and (left.made_axis or right.made_axis):
             # ``x[:, None] - x``: an outer product on purpose
@@ -1092,7 +1117,7 @@ class Interpreter:
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
         if operator == "MatrixMultiply":
-            self._note_weights(left, right, node=node)
+            self._carried_back = self._note_weights(left, right, node=node)
         if operator == "Add" and isinstance(node, cst.BinaryOperation):
             self._note_bias((left, node.left), (right, node.right))
             direction, sign = dirn.sum_direction(left, right)
@@ -1144,6 +1169,7 @@ class Interpreter:
         whose own output goes on through an activation into another weight feeds a hidden
         layer), and whether it is read to carry a gradient back after it was already updated.
         """
+        carried_back = None
         for operand in operands:
             if operand.location is None:
                 continue
@@ -1153,9 +1179,15 @@ class Interpreter:
                 self.weight_of_product.setdefault(node, operand.location)
             for other in others:
                 kind = other.kind
-                if kind and kind[0] == "act" and kind[2] in self.weight_of_product:
-                    self.hidden_weights.add(self.weight_of_product[kind[2]])
+                if kind and kind[0] == "act":
+                    self.input_activation[operand.location] = kind[1]
+                    if kind[2] in self.weight_of_product:
+                        self.hidden_weights.add(self.weight_of_product[kind[2]])
                 self._note_stale_read(operand.location, other, node)
+                if other.is_gradient_like and self.input_activation.get(operand.location) \
+                        not in (None, IDENTITY, SOFTMAX):
+                    carried_back = node
+        return carried_back
 
     def _note_stale_read(self, key: str, other: Value, node) -> None:
         updated = self.frame.updated
@@ -1344,8 +1376,9 @@ class Interpreter:
                 elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
                     result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
-                    self._note_weights(receiver, *args[:1], node=node)
-                    result = result.with_(kind=("pre", node))
+                    raw = self._note_weights(receiver, *args[:1], node=node) or receiver.raw_delta \
+                        or (args[0].raw_delta if args else None)
+                    result = result.with_(kind=("pre", node), raw_delta=raw)
                 return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
                                              unpacked, method=True, result=result)
             callee = self._attribute(receiver, func)
@@ -1513,10 +1546,11 @@ class Interpreter:
                 if first is None and isinstance(node.args[0].value, cst.Tuple):
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
             if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
-                self._note_weights(*args[:2], node=node)
+                raw = self._note_weights(*args[:2], node=node) or next(
+                    (a.raw_delta for a in args[:2] if a.raw_delta), None)
                 result = numpy_api.call_numpy(name, args, keywords, None, unpacked)
                 return self._with_call_shape(node, name, args, keywords, unpacked, method=False,
-                                             result=result.with_(kind=("pre", node)))
+                                             result=result.with_(kind=("pre", node), raw_delta=raw))
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
@@ -1525,6 +1559,8 @@ class Interpreter:
                 result = result.with_(kind=("constant_init", node))
             if _integer_dtype(short, args, keywords):
                 result = result.with_(integer=True)
+            if name == "where":
+                result = result.with_(raw_delta=None)  # ``np.where(z > 0, d, 0)``: ReLU's slope
             if name == "clip" and args:
                 result = result.with_(kind=_clipped(args[0]))
             elif name == "exp" and args:

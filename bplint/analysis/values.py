@@ -100,6 +100,9 @@ class Value:
     # Has an axis of length 1 made on purpose (``x[:, None]``, ``reshape(-1, 1)``,
     # ``keepdims=True``): broadcasting it against a vector is an intended outer product.
     made_axis: bool = False
+    # An error carried back through a weight (``delta @ W.T``) and not yet multiplied by the
+    # derivative of the activation below that weight: the node where it was carried back.
+    raw_delta: Optional[cst.CSTNode] = field(default=None, repr=False)
     # An array of an integer dtype (``np.array([[1, 0]])``, ``dtype=int``, ``randint``).
     integer: bool = False
     # A list grown by ``append``: its one item stands for any number of elements.
@@ -158,6 +161,7 @@ def join(a: Value, b: Value) -> Value:
         shape_free=a.shape_free and b.shape_free,
         made_axis=a.made_axis and b.made_axis,
         integer=a.integer and b.integer,
+        raw_delta=a.raw_delta or b.raw_delta,
         kind=a.kind if a.kind == b.kind else None,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),

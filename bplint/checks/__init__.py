@@ -2,14 +2,16 @@
 
 from bplint.checks.base import Check, FileContext, Report
 from bplint.checks.dataflow import ForwardLocalInBackward, StaleWeights, UncachedAttribute
-from bplint.checks.derivatives import DerivativeArgument, DerivativeMismatch, LossGradientMismatch
+from bplint.checks.derivatives import (
+    DerivativeArgument, DerivativeMismatch, LossGradientMismatch, MissingDerivative,
+)
 from bplint.checks.dropout import DropoutMaskAdded
 from bplint.checks.gradient import UpdateSign
 from bplint.checks.numerics import ExpOverflow, IntegerParameters, LogOfZero, SymmetricInit
 from bplint.checks.shapes import BroadcastShape, MatmulShape, UpdateShape
 
 ALL_CHECKS = (ForwardLocalInBackward(), UncachedAttribute(), StaleWeights(), UpdateSign(),
-              DerivativeMismatch(), DerivativeArgument(), LossGradientMismatch(), DropoutMaskAdded(), MatmulShape(),
+              DerivativeMismatch(), DerivativeArgument(), MissingDerivative(), LossGradientMismatch(), DropoutMaskAdded(), MatmulShape(),
               UpdateShape(), BroadcastShape(), ExpOverflow(), SymmetricInit(), IntegerParameters(),
               LogOfZero())
 

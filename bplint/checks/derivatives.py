@@ -69,3 +69,20 @@ class LossGradientMismatch(Check):
                 f"with {_NAMES[function]} and {loss}, `prediction - target` is already the "
                 f"gradient with respect to the logits; multiplying it by the {_NAMES[function]} "
                 f"derivative again shrinks the gradient to near zero: drop the derivative factor"))
+
+
+class MissingDerivative(Check):
+    code = "BP204"
+
+    def run(self, context: FileContext) -> Iterable[Report]:
+        analysis = context.analysis
+        for node, update in analysis.raw_delta_updates.items():
+            code = self.short(context.code(node))
+            line = context.line_of(update)
+            weight = analysis.weight_of_product.get(node, "")
+            below = analysis.input_activation.get(weight)
+            yield Report(node, (
+                f"`{code}` carries the error back to a hidden layer that uses "
+                f"{_NAMES.get(below, 'a non-linear activation')}, but it reaches the update on "
+                f"line {line} without that activation's derivative; multiply it by the derivative "
+                f"(for example `* (1 - a ** 2)` for tanh, `* (z > 0)` for ReLU)"))
