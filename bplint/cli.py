@@ -128,3 +128,6 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+        sys.stderr.write(f"bplint: error: internal error ({type(exc).__name__}); please report\n")
+        sys.exit(EXIT_ERROR)

@@ -161,8 +161,8 @@ def check_source(source: SourceFile, config: Config,
     findings: List[Finding] = []
     errors: List[FileError] = []
     for check in enabled:
-        doc = docs[check.code]
         try:
+            doc = docs[check.code]
             for report in check.run(context):
                 position = context.position(report.node)
                 span = Span(position.start.line, position.start.column + 1,

@@ -18,7 +18,7 @@ BUGGY = textwrap.dedent("""\
         W = np.random.randn(X.shape[1], 1)
         for _ in range(epochs):
             h = np.tanh(X @ W)
-            mask = np.random.rand(*h.shape) < 0.5
+            mask = (np.random.rand(*h.shape) < 0.5) / 0.5
             h = h + mask
             error = h - y
             W += lr * X.T @ error

@@ -64,3 +64,15 @@ class DerivativeFact:
     argument_kind: Optional[tuple]
     # The activation applied to the argument in forward, when the argument is a pre-activation.
     argument_activation: Optional[str]
+
+
+@dataclass(frozen=True)
+class MaskUse:
+    """A dropout mask multiplied into a network value (``h * mask``)."""
+
+    node: cst.CSTNode
+    origin: Optional[cst.CSTNode]
+    scaled: bool
+    function: Optional[Function]
+    # The ``if`` statements around the use, innermost last, with the branch ("body"/"orelse").
+    guards: tuple

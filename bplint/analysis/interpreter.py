@@ -22,7 +22,9 @@ from bplint.analysis.activations import (
     IDENTITY, INPUT_FORM, OUTPUT_FORM, SIGMOID, SOFTMAX, Activation, Derivative,
     FunctionCatalogue, TermBuilder, classify_expression,
 )
-from bplint.analysis.facts import CombinationFact, DerivativeFact, ShapeProblem, UpdateFact
+from bplint.analysis.facts import (
+    CombinationFact, DerivativeFact, MaskUse, ShapeProblem, UpdateFact,
+)
 from bplint.analysis.values import (
     ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
@@ -217,6 +219,20 @@ def _raw_delta(operator: str, left: Value, right: Value):
     return None
 
 
+def _rescales(operator: str, node, factor_on_right: bool) -> bool:
+    """``x / keep`` or ``x * 2``: a rescaling of dropped units, not a learning rate."""
+    if operator == "Divide":
+        return factor_on_right
+    factor = (node.right if factor_on_right else node.left) if isinstance(node, cst.BinaryOperation) else None
+    return isinstance(factor, (cst.Integer, cst.Float)) and factor.evaluated_value > 1
+
+
+def _keeps_below(operator, draw_first: bool) -> bool:
+    """Whether ``draw < p`` (keep when the draw is below the threshold) is what the mask keeps."""
+    below = isinstance(operator, (cst.LessThan, cst.LessThanEqual))
+    return below if draw_first else not below
+
+
 def _clipped(value: Value) -> Optional[tuple]:
     kind = value.kind
     return ("near", kind[1]) if kind and kind[0] in ("act", "one_minus") else None
@@ -321,6 +337,11 @@ class Interpreter:
         # The activation whose output each weight multiplies in forward, by the weight's location.
         self.input_activation: Dict[str, str] = {}
         self._carried_back = None
+        self._undropped = None
+        # The ``if`` statements being interpreted, with the branch taken: (node, "body"|"orelse").
+        self.guards: List[tuple] = []
+        # Weights whose input was dropped in forward, by location: the mask's origin.
+        self.dropped_input: Dict[str, cst.CSTNode] = {}
         # The activation forward applied to each pre-activation (a matrix product), by its node.
         self.activation_of_pre: Dict[cst.CSTNode, str] = {}
         self.in_derivative = 0
@@ -398,6 +419,11 @@ class Interpreter:
         self.other_inits = set()
         self.integer_inits = {}
         self.raw_delta_updates = {}
+        self.undropped_updates = {}
+        self.mask_uses = {}
+        self.mask_thresholds = {}
+        self.mask_scalings = {}
+        self.scaled_masks = set()
         self.logs_of = set()
         self.unguarded_logs = {}
 
@@ -483,7 +509,9 @@ class Interpreter:
         self.eval(node.test)
         before = self.frame.env
         self.frame.env = before.copy()
+        self.guards.append((node, "body"))
         self._body(node.body)
+        self.guards[-1] = (node, "orelse")
         after_body = self.frame.env
         self.frame.env = before.copy()
         if node.orelse is not None:
@@ -491,6 +519,7 @@ class Interpreter:
                 self._stmt_If(node.orelse)
             else:
                 self._body(node.orelse.body)
+        self.guards.pop()
         self.frame.env = after_body.joined(self.frame.env)
 
     def _loop(self, node, bind_target) -> None:
@@ -637,6 +666,8 @@ class Interpreter:
             return
         if change.raw_delta is not None and before.direction == Direction.NONE and not self.inlining:
             self.raw_delta_updates.setdefault(change.raw_delta, statement)
+        if change.undropped is not None and before.direction == Direction.NONE and not self.inlining:
+            self.undropped_updates.setdefault(change.undropped[0], statement)
         if key in self.trainable and before.direction == Direction.NONE and not self.inlining \
                 and not key.endswith("[]"):  # entries of one container are not told apart
             self.frame.updated[key] = statement
@@ -1071,7 +1102,14 @@ class Interpreter:
         free = False
         if len(operands) == 2 and shape is None:
             shape, free = _elementwise_shape(shape, operands[0], operands[1])
-        return Value(source=source, direction=direction, mask=mask, shape=shape, shape_free=free)
+        if mask:
+            threshold = [c.comparator if v.random_draw else node.left
+                         for v, c in zip(operands, node.comparisons)]
+            draw_first = operands[0].random_draw
+            self.mask_thresholds[node] = (self.model.module.code_for_node(threshold[0]).strip(),
+                                          _keeps_below(node.comparisons[0].operator, draw_first))
+        return Value(source=source, direction=direction, mask=mask, shape=shape, shape_free=free,
+                     mask_origin=node if mask else None)
 
     def _eval_UnaryOperation(self, node) -> Value:
         value = self.eval(node.expression)
@@ -1095,8 +1133,13 @@ class Interpreter:
             if product.mismatch:
                 self._shape_problem(node, "matmul", left, right)
             raw = self._carried_back or left.raw_delta or right.raw_delta
-            return result.with_(shape=product.shape, dim=None, raw_delta=raw)
+            undropped = self._undropped or left.undropped or right.undropped
+            return result.with_(shape=product.shape, dim=None, raw_delta=raw, undropped=undropped)
         result = result.with_(raw_delta=_raw_delta(operator, left, right))
+        if operator in ("Add", "Subtract") and (left.undropped or right.undropped):
+            # ``delta + mask`` is BP301's: the mask is there, combined the wrong way.
+            masked = left.mask or right.mask
+            result = result.with_(undropped=None if masked else left.undropped or right.undropped)
         outcome = shapes.broadcast(left.shape, right.shape)
         if outcome.problem == "outer" and (left.made_axis or right.made_axis):
             # ``x[:, None] - x``: an outer product on purpose
@@ -1117,6 +1160,7 @@ class Interpreter:
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
         if operator == "MatrixMultiply":
+            self._undropped = None
             self._carried_back = self._note_weights(left, right, node=node)
         if operator == "Add" and isinstance(node, cst.BinaryOperation):
             self._note_bias((left, node.left), (right, node.right))
@@ -1141,9 +1185,10 @@ class Interpreter:
             # Dropping units keeps an activation an activation (``h * mask``).
             kind = next((v.kind for v, other in ((left, right), (right, left))
                          if v.kind and v.kind[0] == "act" and other.mask), None)
-            return Value(source=source, direction=direction, sign=sign,
-                         origin=left.origin or right.origin, mask=mask, random_draw=scaled_draw,
-                         kind=kind)
+            result = Value(source=source, direction=direction, sign=sign,
+                           origin=left.origin or right.origin, mask=mask, random_draw=scaled_draw,
+                           kind=kind)
+            return self._dropout(operator, left, right, node, result)
         if operator == "Power":
             exponent = getattr(node, "right", None)
             if isinstance(exponent, cst.Integer) and int(exponent.value) % 2 == 0:
@@ -1161,6 +1206,35 @@ class Interpreter:
             return
         left_node, right_node = _operand_nodes(node)
         self.shape_problems[node] = ShapeProblem(node, kind, left, right, left_node, right_node)
+
+    def _dropout(self, operator: str, left: Value, right: Value, node, result: Value) -> Value:
+        """Follow dropout masks through a product: scaled, applied, or applied to a delta."""
+        for mask, other in ((left, right), (right, left)):
+            if not mask.mask or other.mask:
+                continue
+            if result.mask:  # scaled by a keep probability
+                divisor = node.right if isinstance(node, cst.BinaryOperation) and other is right else None
+                if mask.mask_origin is not None and divisor is not None and operator == "Divide":
+                    self.mask_scalings[mask.mask_origin] = self.model.module.code_for_node(divisor)
+                return result.with_(mask_origin=mask.mask_origin, mask_scaled=True)
+            if operator == "Multiply" and other.source == Source.NETWORK:
+                if other.undropped and other.undropped[1] in (mask.mask_origin, None):
+                    return result.with_(undropped=None, raw_delta=other.raw_delta)
+                if not other.is_gradient_like and not self.inlining:
+                    self.mask_uses.setdefault(node, MaskUse(
+                        node, mask.mask_origin, mask.mask_scaled, self.frame.function,
+                        tuple(self.guards)))
+                return result.with_(dropped=mask.mask_origin or node, undropped=other.undropped)
+        for dropped, factor in ((left, right), (right, left)):
+            if dropped.dropped is not None and factor.source in (Source.CONST, Source.DATA) \
+                    and not factor.mask and _rescales(operator, node, factor is right):
+                # ``x * mask / keep``: the dropped activation is scaled after the mask is applied.
+                self.scaled_masks.add(dropped.dropped)
+                if operator == "Divide" and factor is right and isinstance(node, cst.BinaryOperation):
+                    self.mask_scalings.setdefault(dropped.dropped, self.model.module.code_for_node(node.right))
+                return result.with_(dropped=dropped.dropped, undropped=left.undropped or right.undropped)
+        undropped = left.undropped or right.undropped
+        return result.with_(undropped=undropped) if undropped else result
 
     def _note_weights(self, *operands: Value, node=None) -> None:
         """Parameters that multiply activations in a matrix product are the network's weights.
@@ -1184,9 +1258,13 @@ class Interpreter:
                     if kind[2] in self.weight_of_product:
                         self.hidden_weights.add(self.weight_of_product[kind[2]])
                 self._note_stale_read(operand.location, other, node)
+                if other.dropped is not None and not other.is_gradient_like:
+                    self.dropped_input[operand.location] = other.dropped
                 if other.is_gradient_like and self.input_activation.get(operand.location) \
                         not in (None, IDENTITY, SOFTMAX):
                     carried_back = node
+                if other.is_gradient_like and operand.location in self.dropped_input and node:
+                    self._undropped = (node, self.dropped_input[operand.location])
         return carried_back
 
     def _note_stale_read(self, key: str, other: Value, node) -> None:
@@ -1376,9 +1454,12 @@ class Interpreter:
                 elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
                     result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
+                    self._undropped = None
                     raw = self._note_weights(receiver, *args[:1], node=node) or receiver.raw_delta \
                         or (args[0].raw_delta if args else None)
-                    result = result.with_(kind=("pre", node), raw_delta=raw)
+                    undropped = self._undropped or receiver.undropped or (
+                        args[0].undropped if args else None)
+                    result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped)
                 return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
                                              unpacked, method=True, result=result)
             callee = self._attribute(receiver, func)
@@ -1546,11 +1627,14 @@ class Interpreter:
                 if first is None and isinstance(node.args[0].value, cst.Tuple):
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
             if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
+                self._undropped = None
                 raw = self._note_weights(*args[:2], node=node) or next(
                     (a.raw_delta for a in args[:2] if a.raw_delta), None)
+                undropped = self._undropped or next((a.undropped for a in args[:2] if a.undropped), None)
                 result = numpy_api.call_numpy(name, args, keywords, None, unpacked)
+                result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped)
                 return self._with_call_shape(node, name, args, keywords, unpacked, method=False,
-                                             result=result.with_(kind=("pre", node), raw_delta=raw))
+                                             result=result)
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
@@ -1561,6 +1645,10 @@ class Interpreter:
                 result = result.with_(integer=True)
             if name == "where":
                 result = result.with_(raw_delta=None)  # ``np.where(z > 0, d, 0)``: ReLU's slope
+            if result.mask and result.mask_origin is None:
+                result = result.with_(mask_origin=node)  # ``np.random.binomial(1, p, size=h.shape)``
+            if name == "ones_like" and args and args[0].source == Source.NETWORK:
+                result = result.with_(mask=True)  # keeps every unit: the mask when not training
             if name == "clip" and args:
                 result = result.with_(kind=_clipped(args[0]))
             elif name == "exp" and args:

@@ -103,6 +103,13 @@ class Value:
     # An error carried back through a weight (``delta @ W.T``) and not yet multiplied by the
     # derivative of the activation below that weight: the node where it was carried back.
     raw_delta: Optional[cst.CSTNode] = field(default=None, repr=False)
+    # Dropout: where a mask was drawn (its identity), whether it is scaled (``/ keep``), the
+    # mask an activation was multiplied by, and, on a delta carried back through a weight whose
+    # input was dropped in forward, (where it was carried back, the mask it still needs).
+    mask_origin: Optional[cst.CSTNode] = field(default=None, repr=False)
+    mask_scaled: bool = False
+    dropped: Optional[cst.CSTNode] = field(default=None, repr=False)
+    undropped: Optional[tuple] = field(default=None, repr=False)
     # An array of an integer dtype (``np.array([[1, 0]])``, ``dtype=int``, ``randint``).
     integer: bool = False
     # A list grown by ``append``: its one item stands for any number of elements.
@@ -161,7 +168,12 @@ def join(a: Value, b: Value) -> Value:
         shape_free=a.shape_free and b.shape_free,
         made_axis=a.made_axis and b.made_axis,
         integer=a.integer and b.integer,
-        raw_delta=a.raw_delta or b.raw_delta,
+        # A delta is reported only if it lacks its factor on every path (``if mode == "train"``).
+        raw_delta=a.raw_delta if a.raw_delta == b.raw_delta else None,
+        mask_origin=a.mask_origin or b.mask_origin,
+        mask_scaled=a.mask_scaled and b.mask_scaled,
+        dropped=a.dropped or b.dropped,
+        undropped=a.undropped if a.undropped == b.undropped else None,
         kind=a.kind if a.kind == b.kind else None,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),
