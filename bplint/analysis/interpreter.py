@@ -219,6 +219,12 @@ def _raw_delta(operator: str, left: Value, right: Value):
     return None
 
 
+def _through_weight(left: Value, right: Value) -> bool:
+    """A gradient times a weight (``err * w2``, ``np.outer(d, w2)``): carried back through it."""
+    return (left.is_gradient_like and right.location is not None) or \
+        (right.is_gradient_like and left.location is not None)
+
+
 def _rescales(operator: str, node, factor_on_right: bool) -> bool:
     """``x / keep`` or ``x * 2``: a rescaling of dropped units, not a learning rate."""
     if operator == "Divide":
@@ -338,6 +344,9 @@ class Interpreter:
         self.input_activation: Dict[str, str] = {}
         self._carried_back = None
         self._undropped = None
+        self._propagated = False
+        # Pre-activations whose activation is multiplied by another weight: hidden layers.
+        self.feeding_activations: set = set()
         # The ``if`` statements being interpreted, with the branch taken: (node, "body"|"orelse").
         self.guards: List[tuple] = []
         # Weights whose input was dropped in forward, by location: the mask's origin.
@@ -420,6 +429,7 @@ class Interpreter:
         self.integer_inits = {}
         self.raw_delta_updates = {}
         self.undropped_updates = {}
+        self.broken_chains = {}
         self.mask_uses = {}
         self.mask_thresholds = {}
         self.mask_scalings = {}
@@ -913,6 +923,16 @@ class Interpreter:
                 fact = factor.kind[1]
                 self.derivatives.setdefault(fact.node, fact)
                 self._note_loss_gradient(other, fact, node)
+                self._note_broken_chain(other, fact, node)
+
+    def _note_broken_chain(self, gradient: Value, fact: DerivativeFact, node) -> None:
+        """A hidden layer's derivative applied to an error never carried back through a weight."""
+        argument = fact.argument_kind
+        if node is None or self.inlining or not argument or argument[0] != "act":
+            return
+        if argument[2] in self.feeding_activations and gradient.is_gradient_like \
+                and not gradient.propagated and gradient.origin is not None:
+            self.broken_chains.setdefault(node, fact)
 
     def _note_loss_gradient(self, error: Value, fact: DerivativeFact, node) -> None:
         """``(p - y) * p * (1 - p)``: the error of an activation times that activation's slope."""
@@ -1134,8 +1154,12 @@ class Interpreter:
                 self._shape_problem(node, "matmul", left, right)
             raw = self._carried_back or left.raw_delta or right.raw_delta
             undropped = self._undropped or left.undropped or right.undropped
-            return result.with_(shape=product.shape, dim=None, raw_delta=raw, undropped=undropped)
-        result = result.with_(raw_delta=_raw_delta(operator, left, right))
+            propagated = self._propagated or left.propagated or right.propagated
+            return result.with_(shape=product.shape, dim=None, raw_delta=raw, undropped=undropped,
+                                propagated=propagated)
+        result = result.with_(raw_delta=_raw_delta(operator, left, right),
+                              propagated=left.propagated or right.propagated
+                              or _through_weight(left, right))
         if operator in ("Add", "Subtract") and (left.undropped or right.undropped):
             # ``delta + mask`` is BP301's: the mask is there, combined the wrong way.
             masked = left.mask or right.mask
@@ -1161,6 +1185,7 @@ class Interpreter:
         source = combine_sources(left.source, right.source)
         if operator == "MatrixMultiply":
             self._undropped = None
+            self._propagated = False
             self._carried_back = self._note_weights(left, right, node=node)
         if operator == "Add" and isinstance(node, cst.BinaryOperation):
             self._note_bias((left, node.left), (right, node.right))
@@ -1255,8 +1280,11 @@ class Interpreter:
                 kind = other.kind
                 if kind and kind[0] == "act":
                     self.input_activation[operand.location] = kind[1]
+                    self.feeding_activations.add(kind[2])
                     if kind[2] in self.weight_of_product:
                         self.hidden_weights.add(self.weight_of_product[kind[2]])
+                if other.is_gradient_like:
+                    self._propagated = True
                 self._note_stale_read(operand.location, other, node)
                 if other.dropped is not None and not other.is_gradient_like:
                     self.dropped_input[operand.location] = other.dropped
@@ -1455,11 +1483,15 @@ class Interpreter:
                     result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
                     self._undropped = None
+                    self._propagated = False
                     raw = self._note_weights(receiver, *args[:1], node=node) or receiver.raw_delta \
                         or (args[0].raw_delta if args else None)
                     undropped = self._undropped or receiver.undropped or (
                         args[0].undropped if args else None)
-                    result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped)
+                    propagated = self._propagated or receiver.propagated or bool(
+                        args and args[0].propagated)
+                    result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped,
+                                          propagated=propagated)
                 return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
                                              unpacked, method=True, result=result)
             callee = self._attribute(receiver, func)
@@ -1628,17 +1660,23 @@ class Interpreter:
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
             if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
                 self._undropped = None
+                self._propagated = False
                 raw = self._note_weights(*args[:2], node=node) or next(
                     (a.raw_delta for a in args[:2] if a.raw_delta), None)
                 undropped = self._undropped or next((a.undropped for a in args[:2] if a.undropped), None)
+                propagated = self._propagated or any(a.propagated for a in args[:2])
                 result = numpy_api.call_numpy(name, args, keywords, None, unpacked)
-                result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped)
+                result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped,
+                                      propagated=propagated)
                 return self._with_call_shape(node, name, args, keywords, unpacked, method=False,
                                              result=result)
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
             short = name.rsplit(".", 1)[-1]
+            if short in ("outer", "multiply") and len(args) >= 2:
+                result = result.with_(propagated=any(a.propagated for a in args[:2])
+                                      or _through_weight(args[0], args[1]))
             if short in ("zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "empty"):
                 result = result.with_(kind=("constant_init", node))
             if _integer_dtype(short, args, keywords):

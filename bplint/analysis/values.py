@@ -110,6 +110,8 @@ class Value:
     mask_scaled: bool = False
     dropped: Optional[cst.CSTNode] = field(default=None, repr=False)
     undropped: Optional[tuple] = field(default=None, repr=False)
+    # A gradient that has been carried back through a weight matrix (``delta @ W.T``).
+    propagated: bool = False
     # An array of an integer dtype (``np.array([[1, 0]])``, ``dtype=int``, ``randint``).
     integer: bool = False
     # A list grown by ``append``: its one item stands for any number of elements.
@@ -174,10 +176,21 @@ def join(a: Value, b: Value) -> Value:
         mask_scaled=a.mask_scaled and b.mask_scaled,
         dropped=a.dropped or b.dropped,
         undropped=a.undropped if a.undropped == b.undropped else None,
-        kind=a.kind if a.kind == b.kind else None,
+        kind=_join_kinds(a.kind, b.kind),
+        propagated=a.propagated and b.propagated,
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),
     )
+
+
+def _join_kinds(a, b):
+    """Equal kinds stay; a layer's output that is activated on one path only stays activated."""
+    if a == b:
+        return a
+    for pre, act in ((a, b), (b, a)):
+        if pre and act and pre[0] == "pre" and act[0] == "act" and act[2] is pre[1]:
+            return act
+    return None
 
 
 def _join_instances(a, b):

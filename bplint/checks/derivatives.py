@@ -76,6 +76,12 @@ class MissingDerivative(Check):
 
     def run(self, context: FileContext) -> Iterable[Report]:
         analysis = context.analysis
+        for node, fact in analysis.broken_chains.items():
+            code = self.short(context.code(node))
+            yield Report(node, (
+                f"`{code}` applies a hidden layer's {_NAMES[fact.function]} derivative to the "
+                f"output error itself: the error must first be carried back through the weights "
+                f"above (`delta @ W.T`) before it is multiplied by the derivative"))
         for node, update in analysis.raw_delta_updates.items():
             code = self.short(context.code(node))
             line = context.line_of(update)
