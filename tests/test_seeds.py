@@ -78,3 +78,24 @@ def test_check_does_not_import_numpy():
              "assert 'numpy' not in sys.modules, 'numpy was imported'")
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_derivative_of_the_pre_activation_in_seed2(tmp_path):
+    text = (SEEDS / "seed2_bp_xor_rows.py").read_text(encoding="utf-8")
+    mutant = tmp_path / "seed2.py"
+    mutant.write_text(text.replace("self.sigmoid_derivative(self.activated_hidden_layer)",
+                                   "self.sigmoid_derivative(self.hidden_layer)"), encoding="utf-8")
+    assert [(f.span.row, f.code) for f in check_paths([str(mutant)], Config()).findings] == \
+        [(31, "BP203")]
+
+
+def test_updating_weights2_before_propagating_in_seed2(tmp_path):
+    lines = (SEEDS / "seed2_bp_xor_rows.py").read_text(encoding="utf-8").split("\n")
+    update = lines.pop(33)  # self.weights2 += ...
+    assert update.strip().startswith("self.weights2 +=")
+    lines.insert(29, update)  # above self.error_hidden = ...
+    mutant = tmp_path / "seed2.py"
+    mutant.write_text("\n".join(lines), encoding="utf-8")
+    findings = [(f.span.row, f.code) for f in check_paths([str(mutant)], Config()).findings]
+    assert findings == [(31, "BP103")]
+    assert lines[30].strip().startswith("self.error_hidden")
