@@ -160,6 +160,16 @@ def check_source(source: SourceFile, config: Config,
     docs = catalogue()
     findings: List[Finding] = []
     errors: List[FileError] = []
+    if any(check.needs_analysis for check in enabled):
+        try:
+            context.analysis
+        except RecursionError:
+            errors.append(FileError(source.path, "too deeply nested to analyse"))
+            enabled = [check for check in enabled if not check.needs_analysis]
+        except Exception as exc:  # noqa: BLE001 - reported once; the model-only rules still run
+            errors.append(FileError(
+                source.path, f"internal error in the analysis ({type(exc).__name__}); please report"))
+            enabled = [check for check in enabled if not check.needs_analysis]
     for check in enabled:
         try:
             doc = docs[check.code]

@@ -16,7 +16,6 @@ Nothing here knows names: a function called ``sigmoid`` that computes a tanh is 
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
@@ -65,7 +64,6 @@ class TermBuilder:
         self.is_variable = is_variable
         self.call = call
         self.locals = locals_ or {}
-        self.leaf: Optional[str] = None
         self.leaf_node: Optional[cst.CSTNode] = None
 
     def build(self, node) -> Optional[Term]:
@@ -81,25 +79,25 @@ class TermBuilder:
             if isinstance(node, cst.Name) and node.value in self.locals:
                 return self.locals[node.value]
             return None
-        code = self.module.code_for_node(node)
-        if self.leaf is None:
-            self.leaf, self.leaf_node = code, node
-        return X if code == self.leaf else None
+        if self.leaf_node is None:
+            self.leaf_node = node
+            return X
+        return X if node.deep_equals(self.leaf_node) else None
 
     def _term(self, node) -> Optional[Term]:
         if self.is_variable is not None:
             return self._structure(node)
         # Inline, a sub-expression with no formula of its own (``X @ W + b``) is the variable.
-        saved = (self.leaf, self.leaf_node)
+        saved = self.leaf_node
         term = self._structure(node)
         if term is None and not isinstance(node, (cst.Integer, cst.Float)):
-            self.leaf, self.leaf_node = saved
+            self.leaf_node = saved
             return self._leaf(node)
         return term
 
     def _structure(self, node) -> Optional[Term]:
         if isinstance(node, (cst.Integer, cst.Float)):
-            return ("c", float(ast.literal_eval(node.value)))
+            return ("c", float(node.evaluated_value))
         if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
             if isinstance(node, cst.Attribute) and node.attr.value == "T":
                 return self._opaque(node)

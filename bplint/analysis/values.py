@@ -16,7 +16,7 @@ interpreter does not understand becomes ``UNKNOWN``/``TOP`` and never produces a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Optional, Tuple
 
@@ -127,7 +127,13 @@ class Value:
     shape_free: bool = False
 
     def with_(self, **changes) -> "Value":
-        return replace(self, **changes)
+        # ``dataclasses.replace`` re-runs ``__init__``; copying the fields is several times faster
+        # and this is the interpreter's most frequent operation.
+        copy = object.__new__(Value)
+        fields = copy.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
+        return copy
 
     @property
     def is_gradient_like(self) -> bool:

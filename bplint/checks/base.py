@@ -55,6 +55,9 @@ class Check:
     """A rule: reads the model and analysis of a file and reports nodes with messages."""
 
     code: str = ""
+    # Whether the rule reads the abstract interpretation (the BP10x dataflow rules need only
+    # the model).
+    needs_analysis: bool = True
 
     def run(self, context: FileContext) -> Iterable[Report]:
         raise NotImplementedError

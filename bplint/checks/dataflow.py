@@ -92,6 +92,7 @@ def _refreshed_from(context: FileContext, name: str, binder: Function) -> bool:
 
 class ForwardLocalInBackward(Check):
     code = "BP101"
+    needs_analysis = False  # the stale-global variant asks for it only when it matters
 
     def run(self, context: FileContext) -> Iterable[Report]:
         model = context.model
@@ -159,6 +160,7 @@ class ForwardLocalInBackward(Check):
 
 class UncachedAttribute(Check):
     code = "BP102"
+    needs_analysis = False
 
     def run(self, context: FileContext) -> Iterable[Report]:
         model = context.model

@@ -99,7 +99,25 @@ class _Builder(cst.CSTVisitor):
 
     # -- definitions --------------------------------------------------------------------------
 
+    def _not_straight_line(self) -> None:
+        function = self.function
+        if function is not None:
+            function.straight_line = False
+
+    def visit_While(self, node: cst.While) -> None:
+        self._not_straight_line()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._not_straight_line()
+
+    def visit_With(self, node: cst.With) -> None:
+        self._not_straight_line()
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._not_straight_line()
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._not_straight_line()
         for decorator in node.decorators:
             decorator.visit(self)
         self.bind(node.name.value, node.name)
@@ -134,6 +152,7 @@ class _Builder(cst.CSTVisitor):
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._not_straight_line()
         for decorator in node.decorators:
             decorator.visit(self)
         for arg in node.bases:
@@ -257,6 +276,7 @@ class _Builder(cst.CSTVisitor):
         return False
 
     def visit_For(self, node: cst.For) -> bool:
+        self._not_straight_line()
         node.iter.visit(self)
         self.bind_target(node.target)
         node.body.visit(self)
@@ -305,6 +325,7 @@ class _Builder(cst.CSTVisitor):
         return False
 
     def visit_Global(self, node: cst.Global) -> bool:
+        self._not_straight_line()
         function = self.function
         if function is not None:
             function.declared_global.update(item.name.value for item in node.names)

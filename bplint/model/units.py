@@ -30,6 +30,9 @@ class Function:
     # ``self.x`` reads and stores made in this function (nested functions included).
     attribute_reads: List[Tuple[str, cst.Attribute]] = field(default_factory=list)
     attribute_stores: Dict[str, cst.CSTNode] = field(default_factory=dict)
+    # No loop, ``try``, ``with``, nested definition or ``yield``: small helpers like this are
+    # interpreted again at each call.
+    straight_line: bool = True
     # Locations this function moves with ``+=``, ``-=`` or ``x = x ± ...``.
     updated_keys: Set[str] = field(default_factory=set)
     decorators: Set[str] = field(default_factory=set)
