@@ -579,6 +579,7 @@ class Interpreter:
         self.mask_thresholds = {}
         self.mask_scalings = {}
         self.scaled_masks = set()
+        self.backpropagated_masks = set()
         self.logs_of = set()
         self.unguarded_logs = {}
 
@@ -1329,6 +1330,7 @@ class Interpreter:
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
         if operator == "MatrixMultiply":
+            self._note_backpropagated(left, right)
             self._undropped = None
             self._propagated = False
             self._carried_back = self._note_weights(left, right, node=node)
@@ -1377,8 +1379,15 @@ class Interpreter:
         left_node, right_node = _operand_nodes(node)
         self.shape_problems[node] = ShapeProblem(node, kind, left, right, left_node, right_node)
 
+    def _note_backpropagated(self, left: Value, right: Value) -> None:
+        """A dropped activation times a gradient: that mask is part of a training step."""
+        for dropped, other in ((left, right), (right, left)):
+            if dropped.dropped is not None and other.is_gradient_like:
+                self.backpropagated_masks.add(dropped.dropped)
+
     def _dropout(self, operator: str, left: Value, right: Value, node, result: Value) -> Value:
         """Follow dropout masks through a product: scaled, applied, or applied to a delta."""
+        self._note_backpropagated(left, right)
         for mask, other in ((left, right), (right, left)):
             if not mask.mask or other.mask:
                 continue
@@ -1627,6 +1636,8 @@ class Interpreter:
                 elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
                     result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
+                    if args:
+                        self._note_backpropagated(receiver, args[0])
                     self._undropped = None
                     self._propagated = False
                     raw = self._note_weights(receiver, *args[:1], node=node) or receiver.raw_delta \
@@ -1804,6 +1815,7 @@ class Interpreter:
                 if first is None and isinstance(node.args[0].value, cst.Tuple):
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
             if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
+                self._note_backpropagated(*args[:2]) if len(args) >= 2 else None
                 self._undropped = None
                 self._propagated = False
                 raw = self._note_weights(*args[:2], node=node) or next(
@@ -1819,6 +1831,8 @@ class Interpreter:
                 self._note_bias((args[0], node.args[0].value), (args[1], node.args[1].value))
             result = numpy_api.call_numpy(name, args, keywords, first, unpacked)
             short = name.rsplit(".", 1)[-1]
+            if short in ("outer", "multiply", "einsum") and len(args) >= 2:
+                self._note_backpropagated(args[-2], args[-1])
             if short in ("outer", "multiply") and len(args) >= 2:
                 result = result.with_(propagated=any(a.propagated for a in args[:2])
                                       or _through_weight(args[0], args[1]))

@@ -82,6 +82,12 @@ class DropoutAtInference(Check):
                 yield Report(use.node, (
                     "units are dropped in both branches of this `if`: the branch meant for "
                     "evaluation drops them too; at test time use every unit, unmasked"))
+            elif use.function is None and use.origin is not None \
+                    and use.origin not in context.analysis.backpropagated_masks \
+                    and context.analysis.backpropagated_masks:
+                yield Report(use.node, (
+                    "units are dropped here, but no gradient ever flows through these dropped "
+                    "activations: this is an evaluation pass; at test time use every unit, unmasked"))
             elif not use.guards and use.function is not None:
                 flag = self._ignored_flag(context, use.function)
                 if flag:
