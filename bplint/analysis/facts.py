@@ -21,7 +21,6 @@ class UpdateFact:
     trainable: bool
     before: Value
     change: Value
-    function: Optional[Function]
     # The statement that last assigned the change when it is a stored step (a velocity).
     step_definition: Optional[cst.CSTNode] = None
 
@@ -34,7 +33,6 @@ class CombinationFact:
     operator: str
     left: Value
     right: Value
-    function: Optional[Function]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ round (updates, additions of masks) is kept as facts for the checks.
 from __future__ import annotations
 
 import builtins
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import libcst as cst
 
@@ -299,160 +299,6 @@ def _inlinable(function: Function) -> bool:
     body = function.node.body
     return (function.straight_line and not function.attribute_stores
             and isinstance(body, cst.IndentedBlock) and len(body.body) <= 20)
-
-
-def _size_attribute(attr: str, owner: Value) -> Value:
-    """``x.shape`` (a tuple of sizes), ``x.size``, ``x.ndim``: constants that remember the sizes."""
-    flag = owner.source == Source.NETWORK
-    scalar = CONSTANT.with_(shape=(), shape_of_network=flag)
-    shape = owner.shape
-    if attr == "shape":
-        if shape is None:
-            return CONSTANT.with_(shape_of_network=flag)
-        return Value(source=Source.CONST, shape_of_network=flag,
-                     items=tuple(scalar.with_(dim=d) for d in shape))
-    if attr == "size":
-        return scalar.with_(dim=shapes.size(shape))
-    if attr == "ndim":
-        return scalar.with_(dim=len(shape) if shape is not None else None)
-    return CONSTANT
-
-
-def _elementwise_shape(shape, left: Value, right: Value):
-    """(shape, unbound) of an elementwise result whose broadcast shape may be unknown.
-
-    An input no call passes (or an attribute never stored) has no known shape; next to a known
-    shape it is taken to match it (``y - out``, ``(self.a1 > 0) * delta``), and a result made
-    only of such inputs stays one.
-    """
-    if shape is not None:
-        return shape, False
-    if left.shape is None and left.shape_free and right.shape is not None:
-        return right.shape, False
-    if right.shape is None and right.shape_free and left.shape is not None:
-        return left.shape, False
-    unknown = [v for v in (left, right) if v.shape is None]
-    return None, bool(unknown) and all(v.shape_free for v in unknown)
-
-
-def _near(left: Value, right: Value) -> Optional[tuple]:
-    """``p + 1e-12``: a probability kept away from zero."""
-    for probability, offset in ((left, right), (right, left)):
-        kind = probability.kind
-        if kind and kind[0] in ("act", "one_minus") and offset.source == Source.CONST:
-            return ("near", kind[1])
-    return None
-
-
-def _subtracts_its_max(node: cst.BinaryOperation) -> bool:
-    """``z - z.max(...)`` or ``z - np.max(z, ...)``."""
-    right = node.right
-    if not isinstance(right, cst.Call):
-        return False
-    func = right.func
-    if isinstance(func, cst.Attribute) and func.attr.value in ("max", "amax"):
-        if dotted_name(func.value) in ("np", "numpy"):
-            return bool(right.args) and right.args[0].value.deep_equals(node.left)
-        return func.value.deep_equals(node.left)
-    return False
-
-
-def _integer_dtype(short: str, args, keywords) -> bool:
-    """``np.array([[1, 0]])``, ``np.zeros(n, dtype=int)``, ``np.random.randint(...)``."""
-    dtype = keywords.get("dtype")
-    if dtype is not None:
-        ref = dtype.ref or ""
-        return ref.split(".")[-1].startswith(("int", "uint")) and "float" not in ref
-    if short in ("randint", "integers"):
-        return True
-    if short in ("array", "asarray") and args:
-        return _integer_literals(args[0])
-    return False
-
-
-def _integer_literals(value: Value) -> bool:
-    if value.items is not None:
-        return bool(value.items) and all(_integer_literals(item) for item in value.items)
-    return value.shape == () and isinstance(value.dim, int) and value.source == Source.CONST
-
-
-def _raw_delta(operator: str, left: Value, right: Value):
-    """Whether a raw delta stays raw: scaled by constants or masked, or summed with others."""
-    if operator in ("Add", "Subtract"):
-        return left.raw_delta or right.raw_delta
-    if operator in ("Multiply", "Divide"):
-        for delta, factor in ((left, right), (right, left)):
-            if delta.raw_delta and (factor.mask or factor.source in (Source.CONST, Source.DATA)) \
-                    and not (factor.kind and factor.kind[0] == "deriv"):
-                return delta.raw_delta
-    return None
-
-
-def _through_weight(left: Value, right: Value) -> bool:
-    """A gradient times a weight (``err * w2``, ``np.outer(d, w2)``): carried back through it."""
-    return (left.is_gradient_like and right.location is not None) or \
-        (right.is_gradient_like and left.location is not None)
-
-
-def _rescales(operator: str, node, factor_on_right: bool) -> bool:
-    """``x / keep`` or ``x * 2``: a rescaling of dropped units, not a learning rate."""
-    if operator == "Divide":
-        return factor_on_right
-    factor = (node.right if factor_on_right else node.left) if isinstance(node, cst.BinaryOperation) else None
-    return isinstance(factor, (cst.Integer, cst.Float)) and factor.evaluated_value > 1
-
-
-def _keeps_below(operator, draw_first: bool) -> bool:
-    """Whether ``draw < p`` (keep when the draw is below the threshold) is what the mask keeps."""
-    below = isinstance(operator, (cst.LessThan, cst.LessThanEqual))
-    return below if draw_first else not below
-
-
-def _clipped(value: Value) -> Optional[tuple]:
-    kind = value.kind
-    return ("near", kind[1]) if kind and kind[0] in ("act", "one_minus") else None
-
-
-def _factors(node) -> list:
-    """The factors of a chain of products: ``a * b * (1 - b)`` gives a, b and ``(1 - b)``."""
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
-        return _factors(node.left) + _factors(node.right)
-    return [node]
-
-
-def _is_one(node) -> bool:
-    return isinstance(node, (cst.Integer, cst.Float)) and node.evaluated_value == 1
-
-
-def _fold(operator: str, a, b):
-    """Arithmetic on sizes known as numbers (``28 * 28``); anything else is unknown."""
-    if not (isinstance(a, int) and isinstance(b, int)):
-        return None
-    if operator == "Add":
-        return a + b
-    if operator == "Subtract":
-        return a - b
-    if operator == "Multiply":
-        return a * b
-    if operator == "FloorDivide" and b:
-        return a // b
-    return None
-
-
-def _operand_nodes(node) -> tuple:
-    """The two operand expressions of a binary operation, an ``a.dot(b)`` or ``np.dot(a, b)``."""
-    if isinstance(node, cst.BinaryOperation):
-        return node.left, node.right
-    if isinstance(node, cst.AugAssign):
-        return node.target, node.value
-    if isinstance(node, cst.Call):
-        positional = [a.value for a in node.args if a.keyword is None and not a.star]
-        if isinstance(node.func, cst.Attribute) and dotted_name(node.func.value) not in ("np", "numpy"):
-            if positional:
-                return node.func.value, positional[0]
-        if len(positional) >= 2:
-            return positional[0], positional[1]
-    return None, None
 
 
 NEVER_STORED = Value(source=Source.UNKNOWN, direction=Direction.NONE, shape_free=True)
@@ -804,15 +650,14 @@ class Interpreter:
             # ``h += mask`` is reported at the statement, ``h = h + mask`` at its expression.
             where = statement.value if isinstance(statement, cst.Assign) else statement
             self.combinations[where] = CombinationFact(
-                where, "+" if sign > 0 else "-", before, change, self.frame.function)
+                where, "+" if sign > 0 else "-", before, change)
         step_definition = None
         change_key = self._env_key(change_node)
         if change_key is not None:
             step_definition = self.frame.env.definitions.get(change_key)
         if not self.inlining:
             self.updates[statement] = UpdateFact(
-                statement, target, key, key in self.trainable, before, change,
-                self.frame.function, step_definition)
+                statement, target, key, key in self.trainable, before, change, step_definition)
         if isinstance(target, cst.Subscript) and self._is_error_idiom(target, before, change):
             container = self.eval(target.value)
             self.errors[statement] = Direction.GRADIENT
@@ -1325,7 +1170,7 @@ class Interpreter:
     def _binary_value(self, operator: str, left: Value, right: Value, node) -> Value:
         if operator in ("Add", "Subtract") and (left.mask or right.mask) and not self.inlining:
             self.combinations[node] = CombinationFact(
-                node, "+" if operator == "Add" else "-", left, right, self.frame.function)
+                node, "+" if operator == "Add" else "-", left, right)
         if operator == "Subtract":
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
@@ -1808,7 +1653,7 @@ class Interpreter:
             if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2 \
                     and not self.inlining:
                 self.combinations[node] = CombinationFact(
-                    node, "+" if name == "add" else "-", args[0], args[1], self.frame.function)
+                    node, "+" if name == "add" else "-", args[0], args[1])
             first = None
             if node.args and node.args[0].keyword is None:
                 first = _literal_key(node.args[0].value)
