@@ -63,6 +63,13 @@ class Check:
         raise NotImplementedError
 
     @staticmethod
+    def target_of(statement: cst.CSTNode) -> cst.CSTNode:
+        """What an assignment (``x = ...``, ``x += ...``, ``x: T = ...``) stores into."""
+        if isinstance(statement, cst.Assign):
+            return statement.targets[0].target
+        return statement.target
+
+    @staticmethod
     def short(text: str, limit: int = 60) -> str:
         text = " ".join(text.split())
         return text if len(text) <= limit else text[: limit - 3] + "..."

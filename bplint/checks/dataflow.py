@@ -219,8 +219,7 @@ class StaleWeights(Check):
 
     def run(self, context: FileContext) -> Iterable[Report]:
         for node, (key, update) in context.analysis.stale_reads.items():
-            name = self.short(context.code(update.target if hasattr(update, "target")
-                                           else update.targets[0].target), 40)
+            name = self.short(context.code(self.target_of(update)), 40)
             line = context.line_of(update)
             yield Report(node, (
                 f"`{name}` was already updated on line {line}, so this carries the error back "

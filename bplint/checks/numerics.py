@@ -70,8 +70,7 @@ class SymmetricInit(Check):
         for key, statement in analysis.constant_inits.items():
             if key not in analysis.hidden_weights or key in analysis.other_inits:
                 continue
-            name = self.short(context.code(statement.targets[0].target
-                                           if isinstance(statement, cst.Assign) else statement.target), 40)
+            name = self.short(context.code(self.target_of(statement)), 40)
             yield Report(statement, (
                 f"`{name}` feeds a hidden layer but starts with every weight equal: all hidden "
                 f"units compute the same thing and get the same gradient, so they never become "
@@ -86,8 +85,7 @@ class IntegerParameters(Check):
         for key, statement in analysis.integer_inits.items():
             if key not in analysis.weights or key not in context.model.trainable_locations():
                 continue
-            name = self.short(context.code(statement.targets[0].target
-                                           if isinstance(statement, cst.Assign) else statement.target), 40)
+            name = self.short(context.code(self.target_of(statement)), 40)
             yield Report(statement, (
                 f"`{name}` is created with an integer dtype and then updated with float steps: an "
                 f"in-place update raises a casting error (or truncates); create it as floats "
