@@ -336,6 +336,8 @@ class Interpreter:
         self._carried_back = None
         self._undropped = None
         self._propagated = False
+        # Each function's locals when it returned (for what a never-stored attribute means).
+        self.final_locals: Dict[Function, Dict[str, Value]] = {}
         # Pre-activations whose activation is multiplied by another weight: hidden layers.
         self.feeding_activations: set = set()
         # The ``if`` statements being interpreted, with the branch taken: (node, "body"|"orelse").
@@ -453,6 +455,7 @@ class Interpreter:
                         else [function.node.body])
         finally:
             self.in_derivative -= inside_derivative
+        self.final_locals[function] = self.frame.env.values
         returned = self.frame.returned
         if self.frame.yielded is not BOTTOM:
             returned = join(returned, _sequence_of(self.frame.yielded))  # a generator
@@ -1441,8 +1444,18 @@ class Interpreter:
                 result = join(result, found[0])
             elif not any(attr in c.attribute_stores() for c in family):
                 # Never stored: not a gradient of ours, whatever else it is (BP102 reports it).
-                result = join(result, NEVER_STORED)
+                result = join(result, self._meant_attribute(cls, attr))
         return self._trainable(node, result)
+
+    def _meant_attribute(self, cls: ClassModel, attr: str) -> Value:
+        """An attribute never stored (BP102): the shape of the local a sibling computes by that
+        name (``forward``'s ``a1`` for ``self.a1``), which is what the code means; else nothing."""
+        locals_ = [self.final_locals.get(m, {}).get(attr) for m in cls.methods.values()
+                   if attr in m.bindings and attr not in m.params]
+        locals_ = [v for v in locals_ if v is not None]
+        if len(locals_) == 1 and locals_[0].shape is not None:
+            return NEVER_STORED.with_(shape=locals_[0].shape, shape_free=False)
+        return NEVER_STORED
 
     def _method(self, cls: ClassModel, name: str) -> Optional[Function]:
         for klass in [cls] + self.model.bases_in_file(cls)[0]:

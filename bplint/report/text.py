@@ -11,8 +11,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def _line(finding: Finding) -> str:
+    """``path:row:col: CODE message``; a warning-severity rule says so before its message."""
+    label = "warning: " if finding.severity == "warning" else ""
+    return f"{finding.path}:{finding.span.row}:{finding.span.column}: {finding.code} {label}{finding.message}"
+
+
 def render_text(findings: List[Finding], quiet: bool = False) -> str:
-    lines = [f"{f.path}:{f.span.row}:{f.span.column}: {f.code} {f.message}" for f in findings]
+    lines = [_line(f) for f in findings]
     if not quiet:
         if findings:
             files = len({f.path for f in findings})
