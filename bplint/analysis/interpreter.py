@@ -17,18 +17,16 @@ import libcst as cst
 
 from bplint.analysis import direction as dirn
 from bplint.analysis import numpy_api, shapes
-from bplint.analysis.activations import (
-    IDENTITY, INPUT_FORM, OUTPUT_FORM, SIGMOID, SOFTMAX, Activation, Derivative,
-    FunctionCatalogue, TermBuilder, classify_expression,
-)
-from bplint.analysis.facts import (
-    CombinationFact, DerivativeFact, MaskUse, ShapeProblem, UpdateFact,
-)
+from bplint.analysis.activations import Derivative, FunctionCatalogue
+from bplint.analysis.dropout_flow import DropoutFlow, keeps_below
+from bplint.analysis.facts import CombinationFact, ShapeProblem, UpdateFact
+from bplint.analysis.network_kinds import NetworkKinds, clipped, is_one, near, subtracts_its_max
+from bplint.analysis.weight_use import WeightUse
 from bplint.analysis.values import (
     ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
 )
-from bplint.model.build import dotted_name, is_matrix_product
+from bplint.model.build import dotted_name
 from bplint.model.locations import is_numeric_literal, location_key
 from bplint.model.units import ClassModel, FileModel, Function
 
@@ -165,28 +163,6 @@ def _elementwise_shape(shape, left: Value, right: Value):
     return None, bool(unknown) and all(v.shape_free for v in unknown)
 
 
-def _near(left: Value, right: Value) -> Optional[tuple]:
-    """``p + 1e-12``: a probability kept away from zero."""
-    for probability, offset in ((left, right), (right, left)):
-        kind = probability.kind
-        if kind and kind[0] in ("act", "one_minus") and offset.source == Source.CONST:
-            return ("near", kind[1])
-    return None
-
-
-def _subtracts_its_max(node: cst.BinaryOperation) -> bool:
-    """``z - z.max(...)`` or ``z - np.max(z, ...)``."""
-    right = node.right
-    if not isinstance(right, cst.Call):
-        return False
-    func = right.func
-    if isinstance(func, cst.Attribute) and func.attr.value in ("max", "amax"):
-        if dotted_name(func.value) in ("np", "numpy"):
-            return bool(right.args) and right.args[0].value.deep_equals(node.left)
-        return func.value.deep_equals(node.left)
-    return False
-
-
 def _integer_dtype(short: str, args, keywords) -> bool:
     """``np.array([[1, 0]])``, ``np.zeros(n, dtype=int)``, ``np.random.randint(...)``."""
     dtype = keywords.get("dtype")
@@ -222,36 +198,6 @@ def _through_weight(left: Value, right: Value) -> bool:
     """A gradient times a weight (``err * w2``, ``np.outer(d, w2)``): carried back through it."""
     return (left.is_gradient_like and right.location is not None) or \
         (right.is_gradient_like and left.location is not None)
-
-
-def _rescales(operator: str, node, factor_on_right: bool) -> bool:
-    """``x / keep`` or ``x * 2``: a rescaling of dropped units, not a learning rate."""
-    if operator == "Divide":
-        return factor_on_right
-    factor = (node.right if factor_on_right else node.left) if isinstance(node, cst.BinaryOperation) else None
-    return isinstance(factor, (cst.Integer, cst.Float)) and factor.evaluated_value > 1
-
-
-def _keeps_below(operator, draw_first: bool) -> bool:
-    """Whether ``draw < p`` (keep when the draw is below the threshold) is what the mask keeps."""
-    below = isinstance(operator, (cst.LessThan, cst.LessThanEqual))
-    return below if draw_first else not below
-
-
-def _clipped(value: Value) -> Optional[tuple]:
-    kind = value.kind
-    return ("near", kind[1]) if kind and kind[0] in ("act", "one_minus") else None
-
-
-def _factors(node) -> list:
-    """The factors of a chain of products: ``a * b * (1 - b)`` gives a, b and ``(1 - b)``."""
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
-        return _factors(node.left) + _factors(node.right)
-    return [node]
-
-
-def _is_one(node) -> bool:
-    return isinstance(node, (cst.Integer, cst.Float)) and node.evaluated_value == 1
 
 
 def _fold(operator: str, a, b):
@@ -317,7 +263,7 @@ def _class_value(cls: ClassModel) -> Value:
     return Value(source=Source.CONST, function=cls)
 
 
-class Interpreter:
+class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
     """Interprets one file. ``symbolic`` ignores the arguments of the module's own calls, so that
     every class is seen with the named sizes of its constructor rather than those one call passes."""
 
@@ -686,7 +632,7 @@ class Interpreter:
                           direction=direction, sign=value_sign,
                           origin=before.origin or change.origin,
                           shape=shapes.broadcast(before.shape, change.shape).shape)
-        if sign < 0 and _subtracts_its_max(cst.BinaryOperation(target, cst.Subtract(), change_node)):
+        if sign < 0 and subtracts_its_max(cst.BinaryOperation(target, cst.Subtract(), change_node)):
             after = after.with_(kind=("shifted",))  # ``z -= z.max(axis=1, keepdims=True)``
         self._note_assignment(statement, after)
         self._store(target, after, statement)
@@ -716,49 +662,6 @@ class Interpreter:
             return "self." + node.attr.value
         return None
 
-    def _parameter_initialisation(self, target, value: Value) -> Value:
-        """A zero-filled parameter (a bias) is a parameter, not the empty start of a gradient sum.
-
-        Parameters live in attributes, containers or module globals, or are made by a function
-        that returns them; a gradient accumulator is zeroed in the function that sums into it, or
-        inside a script's loop.
-        """
-        key = location_key(target)
-        if key is None:
-            return value
-        if key + "[]" in self.trainable:
-            if value.items is not None:
-                return value.with_(items=tuple(self._zero_parameter(v) for v in value.items))
-            if value.entries is not None:
-                return value.with_(entries=tuple((k, self._zero_parameter(v)) for k, v in value.entries))
-        if value.direction != Direction.ZERO or key not in self.trainable:
-            return value
-        if key in self.model.weight_keys:
-            return self._zero_parameter(value)  # a bias: added to a matrix product
-        if isinstance(target, cst.Name):
-            function = self.frame.function
-            if function is not None and target.value not in function.declared_global:
-                if key in function.updated_keys:
-                    return value  # zeroed here and summed here: an accumulator
-            elif self.loop_depth > 0:
-                return value  # zeroed inside a script's training loop: an accumulator
-        return self._zero_parameter(value)
-
-    @staticmethod
-    def _zero_parameter(value: Value) -> Value:
-        return value.with_(direction=Direction.NONE) if value.direction == Direction.ZERO else value
-
-    def _note_initialisation(self, target, value: Value, statement) -> None:
-        """How each location is first filled: zeros or a constant, integers, or anything else."""
-        key = location_key(target)
-        if key is None or isinstance(statement, (cst.AugAssign,)) or statement in self.model.update_sites:
-            return
-        if value.kind and value.kind[0] == "constant_init":
-            self.constant_inits.setdefault(key, statement)
-        elif value.source != Source.BOTTOM:
-            self.other_inits.add(key)
-        if value.integer:
-            self.integer_inits.setdefault(key, statement)
 
     def _store(self, target, value: Value, statement) -> None:
         if not self.inlining and isinstance(statement, (cst.Assign, cst.AnnAssign)):
@@ -831,121 +734,6 @@ class Interpreter:
 
     # -- activations and derivatives ------------------------------------------------------------
 
-    def _inline_kind(self, node, value: Value) -> Value:
-        """Tag an inline activation (``np.maximum(0, z)``) or derivative (``a * (1 - a)``)."""
-        if node not in self.expression_classes:
-            owner = self.frame.function.owner if self.frame.function else None
-            self.expression_classes[node] = classify_expression(
-                self.model.module, node, lambda call: self.catalogue.callee(call, owner))
-        found = self.expression_classes[node]
-        if found is None:
-            if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
-                self._chain_derivative(node, value)
-            if isinstance(node, cst.BinaryOperation) and value.kind is None:
-                return self._pre_activation(node, value)
-            return value
-        recognised, leaf = found
-        return self._apply(recognised, self.eval(leaf), value, node)
-
-    def _chain_derivative(self, node: cst.BinaryOperation, value: Value) -> None:
-        """``delta * a * (1 - a)``: a sigmoid derivative spread over a chain of factors."""
-        if value.direction not in (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT, Direction.TOP):
-            return
-        factors = _factors(node)
-        for factor in factors:
-            for partner in factors:
-                if isinstance(partner, cst.BinaryOperation) and isinstance(partner.operator, cst.Subtract) \
-                        and _is_one(partner.left) and partner.right.deep_equals(factor):
-                    owner = self.frame.function.owner if self.frame.function else None
-                    builder = TermBuilder(self.model.module, None,
-                                          lambda call: self.catalogue.callee(call, owner))
-                    term = builder.build(factor)
-                    if term is None or builder.leaf_node is None:
-                        continue
-                    if term == ("x",):
-                        recognised = Derivative(SIGMOID, OUTPUT_FORM)
-                    elif term[0] == "act" and term[1] == SIGMOID and term[2] == ("x",):
-                        recognised = Derivative(SIGMOID, INPUT_FORM)
-                    else:
-                        continue
-                    derived = self._apply(recognised, self.eval(builder.leaf_node), value, partner)
-                    fact = derived.kind[1]
-                    self.derivatives.setdefault(fact.node, fact)
-                    for other in factors:
-                        if other is not factor and other is not partner and \
-                                isinstance(other, (cst.Name, cst.Attribute, cst.Subscript, cst.BinaryOperation)):
-                            self._note_loss_gradient(self.eval(other), fact, node)
-                    return
-
-    def _softmax(self, exponentials: Value, total: Value) -> Value:
-        """``e / e.sum(...)`` with ``e = np.exp(z)`` computed in an earlier statement."""
-        _, exp_node, shifted, source = exponentials.kind
-        if not shifted and source == Source.NETWORK:
-            self.unshifted_softmax.add(exp_node)
-        direction, sign = dirn.product_direction(exponentials, total)
-        return Value(source=combine_sources(exponentials.source, total.source),
-                     direction=direction, sign=sign, kind=("act", SOFTMAX, None))
-
-    def _pre_activation(self, node: cst.BinaryOperation, value: Value) -> Value:
-        """``X @ W`` and ``X @ W + b`` are pre-activations."""
-        if isinstance(node.operator, cst.MatrixMultiply):
-            return value.with_(kind=("pre", node))
-        return value
-
-    def _apply(self, recognised, argument: Value, value: Value, node) -> Value:
-        """The value of an activation or derivative applied to ``argument``, with its kind."""
-        if isinstance(recognised, Activation):
-            pre = argument.kind[1] if argument.kind and argument.kind[0] == "pre" else None
-            if recognised.function == SOFTMAX and not recognised.shifted \
-                    and argument.source == Source.NETWORK and argument.kind != ("shifted",):
-                self.unshifted_softmax.add(node)
-            if recognised.function == IDENTITY:
-                return value
-            return value.with_(kind=("act", recognised.function, pre))
-        argument_activation = None
-        if argument.kind and argument.kind[0] == "pre":
-            argument_activation = self.activation_of_pre.get(argument.kind[1])
-        fact = DerivativeFact(node, recognised.function, recognised.form, argument.kind,
-                              argument_activation)
-        return value.with_(kind=("deriv", fact))
-
-    def _note_chain_rule(self, left: Value, right: Value, node=None) -> None:
-        """A derivative factor that multiplies a gradient is a step of the chain rule."""
-        for factor, other in ((left, right), (right, left)):
-            if factor.kind and factor.kind[0] == "deriv" and \
-                    other.direction in (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT, Direction.TOP):
-                fact = factor.kind[1]
-                self.derivatives.setdefault(fact.node, fact)
-                self._note_loss_gradient(other, fact, node)
-                self._note_broken_chain(other, fact, node)
-
-    def _note_broken_chain(self, gradient: Value, fact: DerivativeFact, node) -> None:
-        """A hidden layer's derivative applied to an error never carried back through a weight."""
-        argument = fact.argument_kind
-        if node is None or self.inlining or not argument or argument[0] != "act":
-            return
-        if argument[2] in self.feeding_activations and gradient.is_gradient_like \
-                and not gradient.propagated and gradient.origin is not None:
-            self.broken_chains.setdefault(node, fact)
-
-    def _note_loss_gradient(self, error: Value, fact: DerivativeFact, node) -> None:
-        """``(p - y) * p * (1 - p)``: the error of an activation times that activation's slope."""
-        if node is None or not error.kind or error.kind[0] != "error":
-            return
-        argument = fact.argument_kind
-        activation = error.kind[1]
-        # ``p * (1 - p)`` is also what people write as the (diagonal) softmax derivative.
-        same = fact.function == activation or (activation == SOFTMAX and fact.function == SIGMOID)
-        if same and argument and argument[0] == "act" and argument[1] == activation:
-            self.loss_gradient_products.setdefault(node, activation)
-
-    def _note_log(self, node, argument: Value) -> None:
-        """``np.log`` of a probability: a cross-entropy (and, unguarded, a risk of log(0))."""
-        kind = argument.kind
-        if kind and kind[0] in ("act", "one_minus", "near"):
-            self.logs_of.add(kind[1])
-            if kind[0] != "near" and kind[1] in (SIGMOID, SOFTMAX):
-                self.unguarded_logs.setdefault(node, kind[1])
 
     def _trainable(self, node, value: Value) -> Value:
         """A read of a parameter (or of a container of parameters) is a network value."""
@@ -1121,7 +909,7 @@ class Interpreter:
                          for v, c in zip(operands, node.comparisons)]
             draw_first = operands[0].random_draw
             self.mask_thresholds[node] = (self.model.module.code_for_node(threshold[0]).strip(),
-                                          _keeps_below(node.comparisons[0].operator, draw_first))
+                                          keeps_below(node.comparisons[0].operator, draw_first))
         return Value(source=source, direction=direction, mask=mask, shape=shape, shape_free=free,
                      mask_origin=node if mask else None)
 
@@ -1187,7 +975,7 @@ class Interpreter:
             direction, sign = dirn.sum_direction(left, right)
             pre = next((v.kind for v in (left, right) if v.kind and v.kind[0] == "pre"), None)
             return Value(source=source, direction=direction, sign=sign,
-                         origin=left.origin or right.origin, kind=pre or _near(left, right))
+                         origin=left.origin or right.origin, kind=pre or near(left, right))
         if operator == "Divide" and left.kind and left.kind[0] == "exp" \
                 and right.kind == ("expsum", left.kind):
             return self._softmax(left, right)
@@ -1227,93 +1015,6 @@ class Interpreter:
         left_node, right_node = _operand_nodes(node)
         self.shape_problems[node] = ShapeProblem(node, kind, left, right, left_node, right_node)
 
-    def _note_backpropagated(self, left: Value, right: Value) -> None:
-        """A dropped activation times a gradient: that mask is part of a training step."""
-        for dropped, other in ((left, right), (right, left)):
-            if dropped.dropped is not None and other.is_gradient_like:
-                self.backpropagated_masks.add(dropped.dropped)
-
-    def _dropout(self, operator: str, left: Value, right: Value, node, result: Value) -> Value:
-        """Follow dropout masks through a product: scaled, applied, or applied to a delta."""
-        self._note_backpropagated(left, right)
-        for mask, other in ((left, right), (right, left)):
-            if not mask.mask or other.mask:
-                continue
-            if result.mask:  # scaled by a keep probability
-                divisor = node.right if isinstance(node, cst.BinaryOperation) and other is right else None
-                if mask.mask_origin is not None and divisor is not None and operator == "Divide":
-                    self.mask_scalings[mask.mask_origin] = self.model.module.code_for_node(divisor)
-                return result.with_(mask_origin=mask.mask_origin, mask_scaled=True)
-            if operator == "Multiply" and other.source == Source.NETWORK:
-                if other.undropped and other.undropped[1] in (mask.mask_origin, None):
-                    return result.with_(undropped=None, raw_delta=other.raw_delta)
-                if not other.is_gradient_like and not self.inlining:
-                    self.mask_uses.setdefault(node, MaskUse(
-                        node, mask.mask_origin, mask.mask_scaled, self.frame.function,
-                        tuple(self.guards)))
-                return result.with_(dropped=mask.mask_origin or node, undropped=other.undropped)
-        for dropped, factor in ((left, right), (right, left)):
-            if dropped.dropped is not None and factor.source in (Source.CONST, Source.DATA) \
-                    and not factor.mask and _rescales(operator, node, factor is right):
-                # ``x * mask / keep``: the dropped activation is scaled after the mask is applied.
-                self.scaled_masks.add(dropped.dropped)
-                if operator == "Divide" and factor is right and isinstance(node, cst.BinaryOperation):
-                    self.mask_scalings.setdefault(dropped.dropped, self.model.module.code_for_node(node.right))
-                return result.with_(dropped=dropped.dropped, undropped=left.undropped or right.undropped)
-        undropped = left.undropped or right.undropped
-        return result.with_(undropped=undropped) if undropped else result
-
-    def _note_weights(self, *operands: Value, node=None) -> None:
-        """Parameters that multiply activations in a matrix product are the network's weights.
-
-        The product also tells, for each weight: which layer's output it multiplies (a weight
-        whose own output goes on through an activation into another weight feeds a hidden
-        layer), and whether it is read to carry a gradient back after it was already updated.
-        """
-        carried_back = None
-        for operand in operands:
-            if operand.location is None:
-                continue
-            self.weights.add(operand.location)
-            others = [o for o in operands if o is not operand]
-            if node is not None:
-                self.weight_of_product.setdefault(node, operand.location)
-            for other in others:
-                kind = other.kind
-                if kind and kind[0] == "act":
-                    self.input_activation[operand.location] = kind[1]
-                    self.feeding_activations.add(kind[2])
-                    if kind[2] in self.weight_of_product:
-                        self.hidden_weights.add(self.weight_of_product[kind[2]])
-                if other.is_gradient_like:
-                    self._propagated = True
-                self._note_stale_read(operand.location, other, node)
-                if other.dropped is not None and not other.is_gradient_like:
-                    self.dropped_input[operand.location] = other.dropped
-                if other.is_gradient_like and self.input_activation.get(operand.location) \
-                        not in (None, IDENTITY, SOFTMAX):
-                    carried_back = node
-                if other.is_gradient_like and operand.location in self.dropped_input and node:
-                    self._undropped = (node, self.dropped_input[operand.location])
-        return carried_back
-
-    def _note_stale_read(self, key: str, other: Value, node) -> None:
-        updated = self.frame.updated
-        if other.is_gradient_like or other.direction == Direction.TOP:
-            if key in updated and node is not None and not self.inlining:
-                self.stale_reads.setdefault(node, (key, updated[key]))
-        else:
-            updated.pop(key, None)  # used by a forward pass: the update was meant for it
-
-    def _note_bias(self, left: tuple, right: tuple) -> None:
-        """A parameter added to a matrix product (``x @ W + b``) is a bias.
-
-        Each side is a (value, expression) pair. Only a product counts: a Lagrange multiplier
-        added to a constraint (``lam + rho * violation``) is not part of the network.
-        """
-        for (parameter, _), (other, expression) in ((left, right), (right, left)):
-            if parameter.location is not None and is_matrix_product(expression):
-                self.weights.add(parameter.location)
 
     def _subtract(self, left: Value, right: Value, node) -> Value:
         result = numpy_api.subtract(left, right, node)
@@ -1323,9 +1024,9 @@ class Interpreter:
             if prediction.kind and prediction.kind[0] == "act":
                 result = result.with_(kind=("error", prediction.kind[1]))
         elif right.kind and right.kind[0] == "act" and isinstance(node, cst.BinaryOperation) \
-                and _is_one(node.left):
+                and is_one(node.left):
             result = result.with_(kind=("one_minus", right.kind[1]))  # ``1 - p``
-        elif isinstance(node, cst.BinaryOperation) and _subtracts_its_max(node):
+        elif isinstance(node, cst.BinaryOperation) and subtracts_its_max(node):
             result = result.with_(kind=("shifted",))  # ``z - z.max(axis=1, keepdims=True)``
         return result
 
@@ -1490,7 +1191,7 @@ class Interpreter:
                     and receiver.items is None and receiver.entries is None:
                 result = numpy_api.array_method(func.attr.value, receiver, args)
                 if func.attr.value == "clip":
-                    result = result.with_(kind=_clipped(receiver))
+                    result = result.with_(kind=clipped(receiver))
                 elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
                     result = result.with_(kind=("expsum", receiver.kind))
                 if func.attr.value == "dot":
@@ -1705,7 +1406,7 @@ class Interpreter:
             if name == "ones_like" and args and args[0].source == Source.NETWORK:
                 result = result.with_(mask=True)  # keeps every unit: the mask when not training
             if name == "clip" and args:
-                result = result.with_(kind=_clipped(args[0]))
+                result = result.with_(kind=clipped(args[0]))
             elif name == "exp" and args:
                 shifted = args[0].kind == ("shifted",)
                 result = result.with_(kind=("exp", node, shifted, args[0].source))
