@@ -270,6 +270,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
     def __init__(self, model: FileModel, symbolic: bool = False) -> None:
         self.model = model
         self.symbolic = symbolic
+        # Whether the module's own code passes arguments to the file's functions or classes.
+        self.module_binds_arguments = False
         self.inlining = 0
         self.assignments: Dict[cst.CSTNode, tuple] = {}
         # The values each function's parameters were interpreted with (for ``bplint shapes``).
@@ -1320,8 +1322,10 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         return result
 
     def _pass_arguments(self, function: Function, args, keywords, starred) -> None:
-        if self.symbolic and self.frame.function is None:
-            return  # the module's own calls bind no sizes in the symbolic interpretation
+        if self.frame.function is None:
+            if self.symbolic:
+                return  # the module's own calls bind no sizes in the symbolic interpretation
+            self.module_binds_arguments = True
         passed: Dict[str, Value] = {}
         if starred:
             passed = {name: UNKNOWN for name in function.params}
@@ -1472,7 +1476,7 @@ def interpret(model: FileModel) -> Interpreter:
     interpreter = Interpreter(model)
     interpreter.run()
     interpreter.views = [interpreter]
-    if model.classes or model.functions:
+    if interpreter.module_binds_arguments:  # otherwise the symbolic interpretation is the same
         symbolic = Interpreter(model, symbolic=True)
         symbolic.run()
         for node, problem in symbolic.shape_problems.items():
