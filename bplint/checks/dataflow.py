@@ -183,9 +183,18 @@ class UncachedAttribute(Check):
 
     @staticmethod
     def _visible(model: FileModel, cls: ClassModel) -> bool:
-        """Every attribute of the class can be seen in this file."""
+        """Every attribute of the class can be seen in this file, and the class is a network.
+
+        A base class or mixin meant to be completed elsewhere reads attributes it never stores;
+        a network class has a forward or backward pass, or multiplies by a weight of its own.
+        """
         ancestors, external = model.bases_in_file(cls)
         if external or any(c.dynamic_attributes for c in [cls, *ancestors]):
+            return False
+        family = [cls, *ancestors]
+        trained = {key[1:] for key in model.weight_keys if key.startswith(".")}
+        if not any(role(m) for c in family for m in c.methods.values()) and \
+                not any(trained & set(c.attribute_stores()) for c in family):
             return False
         decorators = {d.decorator for d in cls.node.decorators}
         return all(getattr(d, "value", None) == "dataclass" for d in decorators)
