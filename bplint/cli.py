@@ -110,8 +110,10 @@ def shapes(
 @app.command()
 def rules() -> None:
     """List every rule: code, name, severity and summary."""
-    for doc in catalogue().values():
-        typer.echo(f"{doc.code}  {doc.name:<28} {doc.severity:<8} {doc.summary}")
+    docs = list(catalogue().values())
+    width = max(len(doc.name) for doc in docs)
+    for doc in docs:
+        typer.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity:<8} {doc.summary}")
 
 
 @app.command()
