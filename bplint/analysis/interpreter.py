@@ -888,6 +888,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
 
     def _eval_Comparison(self, node) -> Value:
         operands = [self.eval(node.left)] + [self.eval(c.comparator) for c in node.comparisons]
+        if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for c in node.comparisons):
+            return Value(source=combine_sources(*(v.source for v in operands)), shape=())
         # A uniform draw against a keep probability; against a network output it is sampling.
         mask = any(v.random_draw for v in operands) and \
             not any(v.source == Source.NETWORK for v in operands if not v.random_draw)

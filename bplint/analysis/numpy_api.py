@@ -283,7 +283,7 @@ def shape_of_call(short: str, args: List[Value], keywords: Dict[str, Value], met
             result = shapes.Broadcast(shapes.broadcast(result.shape, array_shape(extra)).shape,
                                       result.problem)
         return result.shape, (result if result.problem and short != "where" else None)
-    if short in ("dot", "matmul", "inner") and len(args) >= 2:
+    if short in ("dot", "matmul") and len(args) >= 2:
         product = shapes.matmul(array_shape(args[0]), array_shape(args[1]), args[0].unbound_input)
         return product.shape, (product if product.mismatch else None)
     if short == "outer" and len(args) >= 2:
