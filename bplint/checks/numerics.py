@@ -83,7 +83,7 @@ class IntegerParameters(Check):
     def run(self, context: FileContext) -> Iterable[Report]:
         analysis = context.analysis
         for key, statement in analysis.integer_inits.items():
-            if key not in analysis.weights or key not in context.model.trainable_locations():
+            if key not in analysis.weights or key not in analysis.trainable:
                 continue
             name = self.short(context.code(self.target_of(statement)), 40)
             yield Report(statement, (

@@ -11,7 +11,7 @@ from typing import List, Optional, Set, Union
 
 import libcst as cst
 
-from bplint.model.locations import is_numeric_literal, location_key, update_site
+from bplint.model.locations import dotted_name, is_numeric_literal, location_key, update_site
 from bplint.model.units import ClassModel, FileModel, Function
 
 _DYNAMIC_HOOKS = {"__getattr__", "__getattribute__", "__setattr__"}
@@ -25,16 +25,6 @@ def is_matrix_product(node: cst.BaseExpression) -> bool:
         name = node.func.attr.value if isinstance(node.func, cst.Attribute) else node.func.value
         return name in ("dot", "matmul", "einsum", "tensordot", "inner")
     return False
-
-
-def dotted_name(node: cst.BaseExpression) -> Optional[str]:
-    """``np.random.randn`` for the expression ``np.random.randn``; None for anything else."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = dotted_name(node.value)
-        return f"{head}.{node.attr.value}" if head else None
-    return None
 
 
 class _Builder(cst.CSTVisitor):

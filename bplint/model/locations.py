@@ -13,6 +13,16 @@ from typing import Optional
 import libcst as cst
 
 
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """``np.random.randn`` for the expression ``np.random.randn``; None for anything else."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted_name(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
 def location_key(target: cst.BaseExpression) -> Optional[str]:
     if isinstance(target, cst.Name):
         return target.value
@@ -65,11 +75,9 @@ def draws_noise(node: cst.BaseExpression) -> bool:
 
     class _Calls(cst.CSTVisitor):
         def visit_Call(self, call: cst.Call) -> None:
-            func = call.func
-            if isinstance(func, cst.Attribute):
-                text = cst.Module([]).code_for_node(func)
-                if ".random." in f".{text}" or text.startswith("rng."):
-                    found.append(call)
+            name = dotted_name(call.func) or ""
+            if ".random." in f".{name}" or name.startswith("rng."):
+                found.append(call)
 
     node.visit(_Calls())
     return bool(found)

@@ -98,6 +98,7 @@ class FileModel:
     # Attribute names stored through something other than ``self`` (``net.a1 = ...``).
     foreign_attribute_stores: Set[str] = field(default_factory=set)
     _by_node: Dict[cst.FunctionDef, Function] = field(default_factory=dict, repr=False)
+    _trainable: Optional[Set[str]] = field(default=None, repr=False)
     # Every ``T += e`` / ``T -= e`` / ``T = T ± e`` in the file, keyed by its statement.
     update_sites: Dict[cst.CSTNode, UpdateSite] = field(default_factory=dict)
     # Names called anywhere: ``f(...)`` and ``obj.f(...)``; such functions wait for their callers.
@@ -114,6 +115,8 @@ class FileModel:
         (``self.b = 0.0``) may be a scalar bias. Noise added to data
         (``y += 0.05 * np.random.randn(...)``) or centred with its own mean is not a training step.
         """
+        if self._trainable is not None:
+            return self._trainable
         keys = set()
         for site in self.update_sites.values():
             key = site.key
@@ -126,6 +129,7 @@ class FileModel:
             if read_locations(site.change) <= {key, site.key.rstrip("[]")}:
                 continue  # ``X -= X.mean(0)``: data normalised in place
             keys.add(key)
+        self._trainable = keys  # computed once per file
         return keys
 
     def module_functions(self) -> List[Function]:
