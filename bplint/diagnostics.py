@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 
 @dataclass(frozen=True, order=True)
@@ -17,6 +17,24 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (row, column) up to, not including, (end_row, end_column)."""
+
+    span: Span
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A finding's mechanical fix. ``safe`` keeps the program's meaning apart from the bug;
+    ``unsafe`` may change it and is applied only with ``--unsafe-fixes`` (ruff's applicability)."""
+
+    applicability: str
+    message: str
+    edits: Tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     path: str
     span: Span
@@ -24,9 +42,12 @@ class Finding:
     name: str
     severity: str
     message: str
+    fix: Optional[Fix] = None
+    # For a notebook: the 1-based number of the code cell; ``span`` rows then count in the cell.
+    cell: Optional[int] = None
 
     def sort_key(self) -> tuple:
-        return (self.path, self.span, self.code)
+        return (self.path, self.cell or 0, self.span, self.code)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""Dataflow between the methods of a network: BP101 and BP102."""
+"""Dataflow between the methods of a network: BP101, BP102 and BP103."""
 
 from __future__ import annotations
 
 import builtins
 import difflib
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Set
 
 import libcst as cst
 
@@ -191,13 +191,26 @@ class UncachedAttribute(Check):
         ancestors, external = model.bases_in_file(cls)
         if external or any(c.dynamic_attributes for c in [cls, *ancestors]):
             return False
+        if any(model.bases_in_file(sub)[1] for sub in model.subclasses_of(cls)):
+            return False  # a mixin: a subclass completes it with a base defined elsewhere
         family = [cls, *ancestors]
+        if UncachedAttribute._calls_undefined_method(family):
+            return False  # an abstract base: the methods it calls are defined by subclasses
         trained = {key[1:] for key in model.weight_keys if key.startswith(".")}
         if not any(role(m) for c in family for m in c.methods.values()) and \
                 not any(trained & set(c.attribute_stores()) for c in family):
             return False
         decorators = {d.decorator for d in cls.node.decorators}
         return all(getattr(d, "value", None) == "dataclass" for d in decorators)
+
+    @staticmethod
+    def _calls_undefined_method(family: List[ClassModel]) -> bool:
+        known = set()
+        for klass in family:
+            known.update(klass.methods, klass.attribute_stores(), klass.body_bindings)
+        return any(name not in known and not name.startswith("__")
+                   for klass in family for method in klass.methods.values()
+                   for name in method.self_calls)
 
     @staticmethod
     def _functions_of(model: FileModel, cls: ClassModel) -> List[Function]:
@@ -223,12 +236,27 @@ class UncachedAttribute(Check):
         return f"{head} (AttributeError at run time); assign it before it is read"
 
 
+def _attribute_texts(context: FileContext, node: cst.CSTNode) -> Set[str]:
+    """The text of every attribute chain in an expression (``self.W2`` in ``d @ self.W2.T``)."""
+    found: Set[str] = set()
+
+    class _Attributes(cst.CSTVisitor):
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            found.add(context.code(attribute))
+
+    node.visit(_Attributes())
+    return found
+
+
 class StaleWeights(Check):
     code = "BP103"
 
     def run(self, context: FileContext) -> Iterable[Report]:
         for node, (key, update) in context.analysis.stale_reads.items():
-            name = self.short(context.code(self.target_of(update)), 40)
+            target = context.code(self.target_of(update))
+            if key.startswith(".") and target not in _attribute_texts(context, node):
+                continue  # ``b.grad.eval += g`` is not the ``weight.eval`` this product reads
+            name = self.short(target, 40)
             line = context.line_of(update)
             yield Report(node, (
                 f"`{name}` was already updated on line {line}, so this carries the error back "

@@ -374,6 +374,10 @@ class _Builder(cst.CSTVisitor):
         elif isinstance(node.func, cst.Attribute):
             self.model.called_names.add(node.func.attr.value)
         callee = dotted_name(node.func)
+        function = self.function
+        if function and function.self_name and isinstance(node.func, cst.Attribute) \
+                and isinstance(node.func.value, cst.Name) and node.func.value.value == function.self_name:
+            function.self_calls.add(node.func.attr.value)
         if is_matrix_product(node):
             operands = [a.value for a in node.args if a.keyword is None]
             if isinstance(node.func, cst.Attribute) and callee and not callee.startswith(("np.", "numpy.")):

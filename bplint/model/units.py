@@ -29,6 +29,8 @@ class Function:
     reads: List[Tuple[str, cst.Name]] = field(default_factory=list)
     # ``self.x`` reads and stores made in this function (nested functions included).
     attribute_reads: List[Tuple[str, cst.Attribute]] = field(default_factory=list)
+    # Methods called on ``self`` (``self.step(...)``), by name.
+    self_calls: Set[str] = field(default_factory=set)
     attribute_stores: Dict[str, cst.CSTNode] = field(default_factory=dict)
     # No loop, ``try``, ``with``, nested definition or ``yield``: small helpers like this are
     # interpreted again at each call.
