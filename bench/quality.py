@@ -20,6 +20,7 @@ import csv
 import multiprocessing
 import re
 import sys
+import warnings
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,12 +77,13 @@ def correct_fixtures() -> List[Path]:
     return chosen
 
 
-def judge(group: str, path: str, original: str, per_operator: Optional[int]) -> List[Outcome]:
+def judge(group: str, path: str, original: str, per_operator: Optional[int],
+          operators: Sequence[str] = ()) -> List[Outcome]:
     baseline = lint(path, original)
     if baseline is None:
         return []
     try:
-        found = mutate.mutants(original)
+        found = mutate.mutants(original, operators)
     except Exception:  # noqa: BLE001 - a program libcst cannot mutate has no mutants
         return []
     if per_operator is not None:
@@ -120,13 +122,15 @@ def _spread(found: Sequence[mutate.Mutant], limit: int) -> List[mutate.Mutant]:
     return chosen
 
 
-def _judge_task(task: Tuple[str, str, Optional[int]]) -> List[Outcome]:
-    group, path, limit = task
+def _judge_task(task: Tuple[str, str, Optional[int], Tuple[str, ...]]) -> List[Outcome]:
+    group, path, limit, operators = task
+    warnings.simplefilter("ignore", SyntaxWarning)  # real code has ``x is not 0``; not ours to say
     text = Path(path).read_text(encoding="utf-8", errors="replace")
-    return judge(group, path, text, limit)
+    return judge(group, path, text, limit, operators)
 
 
 def _lint_task(path: str) -> Tuple[str, int, Optional[List[Tuple[str, int]]]]:
+    warnings.simplefilter("ignore", SyntaxWarning)
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     return path, len(text.splitlines()), lint(path, text)
 
@@ -172,12 +176,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list every missed mutant")
     parser.add_argument("--no-real", action="store_true", help="fixtures only (no fetched corpus)")
+    parser.add_argument("--operator", action="append", default=[],
+                        help="only this mutation operator (repeatable); see bench/mutate.py")
     parser.add_argument("--jobs", type=int, default=multiprocessing.cpu_count())
     args = parser.parse_args(argv)
 
-    tasks = [("fixtures", str(p), None) for p in correct_fixtures()]
+    operators = tuple(args.operator)
+    tasks = [("fixtures", str(p), None, operators) for p in correct_fixtures()]
     real_files: List[Path] = [] if args.no_real else corpus.real_corpus_files()
-    tasks += [("real", str(p), REAL_MUTANTS_PER_OPERATOR) for p in real_files]
+    tasks += [("real", str(p), REAL_MUTANTS_PER_OPERATOR, operators) for p in real_files]
     with multiprocessing.Pool(args.jobs) as pool:
         outcomes = [o for batch in pool.imap_unordered(_judge_task, tasks, chunksize=2) for o in batch]
         linted = pool.map(_lint_task, [str(p) for p in real_files], chunksize=4)

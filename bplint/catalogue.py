@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Dict, Optional
 
 _HEADER = re.compile(r"^# (?P<code>BP\d{3}) (?P<name>[a-z0-9-]+)\s*$")
-_FIELD = re.compile(r"^(?P<key>severity|summary|fix):\s*(?P<value>.+?)\s*$")
+_FIELD = re.compile(r"^(?P<key>severity|summary|fix|autofix):\s*(?P<value>.+?)\s*$")
 _BLOCK = re.compile(r"^## (?P<section>[^\n]+)\n(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
 _CODE = re.compile(r"```python\n(?P<code>.*?)```", re.S)
 
@@ -27,6 +27,13 @@ class RuleDoc:
     summary: str
     text: str
     fix: Optional[str] = None
+    # What ``--fix`` does: "safe: ...", "unsafe: ..." (only with ``--unsafe-fixes``), or None.
+    autofix: Optional[str] = None
+
+    @property
+    def fix_applicability(self) -> Optional[str]:
+        label = self.autofix.split(":")[0].strip() if self.autofix else "none"
+        return None if label == "none" else label
 
     def section(self, title: str) -> str:
         for match in _BLOCK.finditer(self.text):
@@ -53,7 +60,7 @@ def parse_rule_doc(text: str) -> RuleDoc:
         if match:
             fields[match.group("key")] = match.group("value")
     return RuleDoc(header.group("code"), header.group("name"), fields.get("severity", "error"),
-                   fields.get("summary", ""), text, fields.get("fix"))
+                   fields.get("summary", ""), text, fields.get("fix"), fields.get("autofix"))
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, TextIO
 
 import typer
 
@@ -49,21 +49,37 @@ def _fail(message: str) -> None:
     raise typer.Exit(EXIT_ERROR)
 
 
+def _open_output(path: Path) -> TextIO:
+    """The ``--output-file``, opened before the analysis so that a bad path fails at once."""
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        _fail(f"bplint: error: cannot write `{path}`: {exc.strerror or type(exc).__name__}")
+        raise  # unreachable: _fail exits
+
+
 @app.command()
 def check(
     paths: Optional[List[str]] = typer.Argument(None, help="Files or folders to check (default: .)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes or prefixes (comma-separated)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes or prefixes (comma-separated)."),
     exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="More file or folder patterns to skip."),
-    output_format: str = typer.Option("text", "--format", help="Output format: text or json."),
+    output_format: str = typer.Option("text", "--format", help="Output format: text, json, sarif (SARIF 2.1.0) or github (GitHub Actions annotations)."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Findings only, no summary line."),
     config_path: Optional[Path] = typer.Option(None, "--config", help="Read settings from this TOML file."),
     no_config: bool = typer.Option(False, "--no-config", help="Ignore pyproject.toml settings."),
+    statistics: bool = typer.Option(False, "--statistics", help="Count the findings per rule instead of listing them."),
+    show_source: bool = typer.Option(False, "--show-source", help="Show each finding's source line, carets under it and a fix hint (text format)."),
+    output_file: Optional[Path] = typer.Option(None, "--output-file", "-o", help="Write the report to this file instead of stdout."),
+    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes to the files, then report what is left."),
+    diff: bool = typer.Option(False, "--diff", help="Print the fixes as a unified diff; write nothing."),
+    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply (or show) fixes that may change the program's meaning."),
 ) -> None:
     """Check Python files for backpropagation bugs."""
     from bplint.engine import check_paths
     from bplint.report import FORMATS
+    from bplint.report.terminal import render_report, use_colour
 
     paths = list(paths or ["."])
     if output_format not in FORMATS:
@@ -77,14 +93,53 @@ def check(
     except ConfigError as exc:
         _fail(str(exc))
     config.exclude += _codes(exclude)
-    result = check_paths(paths, config)
-    sys.stdout.write(FORMATS[output_format](result.findings, quiet=quiet))
+    sink = _open_output(output_file) if output_file is not None else None
+    if diff:
+        _show_diff(paths, config, unsafe_fixes, sink)
+    fixed = None
+    if fix:
+        from bplint.autofix import fix_paths
+
+        outcome = fix_paths(paths, config, unsafe_fixes, write=True)
+        result, fixed = outcome.result, outcome.fixed
+    else:
+        result = check_paths(paths, config)
+    colour = sink is None and output_format == "text" and use_colour(sys.stdout)
+    report = render_report(result.findings, output_format, quiet=quiet, statistics=statistics,
+                           show_source=show_source, colour=colour, fixed=fixed,
+                           unsafe_fixes=unsafe_fixes)
+    if sink is None:
+        sys.stdout.write(report)
+    else:
+        with sink:
+            sink.write(report)
     for error in result.errors:
         typer.echo(error.render(), err=True)
     if result.errors:
         raise typer.Exit(EXIT_ERROR)
     if result.findings and not exit_zero:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _show_diff(paths: List[str], config: Config, unsafe: bool, sink) -> None:
+    """``--diff``: the fixes as a unified diff, nothing written; exit 1 when there is one."""
+    from bplint.autofix import fix_paths
+
+    outcome = fix_paths(paths, config, unsafe, write=False)
+    text = "".join(outcome.diffs)
+    if outcome.diffs:
+        count = "1 problem" if outcome.fixed == 1 else f"{outcome.fixed} problems"
+        text += f"\nWould fix {count}.\n"
+    if sink is None:
+        sys.stdout.write(text)
+    else:
+        with sink:
+            sink.write(text)
+    for error in outcome.result.errors:
+        typer.echo(error.render(), err=True)
+    if outcome.result.errors:
+        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
 
 
 @app.command()

@@ -43,7 +43,8 @@ class Finding:
     severity: str
     message: str
     fix: Optional[Fix] = None
-    # For a notebook: the 1-based number of the code cell; ``span`` rows then count in the cell.
+    # For a notebook: the 1-based index of the cell among all its cells (as ruff counts);
+    # ``span`` rows then count within the cell.
     cell: Optional[int] = None
 
     def sort_key(self) -> tuple:

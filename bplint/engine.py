@@ -13,7 +13,8 @@ from bplint.catalogue import catalogue
 from bplint.checks import ALL_CHECKS, Check, FileContext
 from bplint.config import Config
 from bplint.diagnostics import FileError, Finding, Span
-from bplint.files import SourceFile, UnreadableFile, discover, read_source
+from bplint.fixes import plan_to_fix
+from bplint.files import SourceFile, UnreadableFile, discover, is_notebook, read_source
 from bplint.model import build_model
 from bplint.report.shapes_table import ShapeRow
 from bplint.suppression import is_suppressed
@@ -31,6 +32,12 @@ def check_paths(paths: Sequence[str], config: Config,
     files, errors = discover(paths, config.exclude, config.root)
     result = Result(errors=list(errors))
     for path in files:
+        if is_notebook(path):
+            findings, file_errors, read = check_notebook(path, config, checks)
+            result.findings.extend(findings)
+            result.errors.extend(file_errors)
+            result.files_checked += read
+            continue
         try:
             source = read_source(path)
         except UnreadableFile as exc:
@@ -42,6 +49,25 @@ def check_paths(paths: Sequence[str], config: Config,
         result.files_checked += 1
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHECKS
+                   ) -> Tuple[List[Finding], List[FileError], bool]:
+    """A notebook's findings and errors, placed in its cells (see :mod:`bplint.notebooks`), and
+    whether it could be read. An unreadable or invalid notebook is one error; a cell that does not
+    compile is one error naming the cell and line, and no findings."""
+    from bplint.notebooks import read_notebook
+
+    try:
+        notebook = read_notebook(path)
+    except UnreadableFile as exc:
+        return [], [FileError(path, str(exc))], False
+    syntax = notebook.syntax_error()
+    if syntax is not None:
+        return [], [syntax], True
+    findings, errors = check_source(notebook.source, config, checks)
+    return ([notebook.map_finding(f) for f in findings],
+            [notebook.map_error(e) for e in errors], True)
 
 
 def _syntax_error(source: SourceFile, exc: Exception) -> FileError:
@@ -105,6 +131,8 @@ def _parse(source: SourceFile):
 
 def infer_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
     """What ``bplint shapes`` shows: every assignment with the shape bplint infers for it."""
+    if is_notebook(path):
+        return [], [FileError(path, "`bplint shapes` reads Python files, not notebooks (yet)")]
     try:
         source = read_source(path)
     except UnreadableFile as exc:
@@ -189,7 +217,7 @@ def check_source(source: SourceFile, config: Config,
                 if is_suppressed(source.line(span.row), check.code):
                     continue
                 findings.append(Finding(source.path, span, check.code, doc.name, doc.severity,
-                                        report.message))
+                                        report.message, fix=plan_to_fix(context, report.fix)))
         except RecursionError:
             errors.append(FileError(source.path, f"too deeply nested to analyse ({check.code})"))
         except Exception as exc:  # noqa: BLE001 - one failing rule must not stop the others

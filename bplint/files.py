@@ -14,8 +14,10 @@ from bplint.diagnostics import FileError
 
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".venv", "venv", "env", ".tox", ".nox", "build", "dist",
-    "__pycache__", "node_modules", "site-packages", ".eggs",
+    "__pycache__", "node_modules", "site-packages", ".eggs", ".ipynb_checkpoints",
 )
+# What folders are searched for: Python files and Jupyter notebooks.
+SUFFIXES = (".py", ".ipynb")
 
 
 class UnreadableFile(Exception):
@@ -53,7 +55,8 @@ def _excluded(path: Path, patterns: Sequence[str], root: Optional[Path]) -> bool
 
 def discover(paths: Iterable[str], excludes: Sequence[str],
              root: Optional[Path] = None) -> Tuple[List[str], List[FileError]]:
-    """The Python files named by ``paths``: files as given, folders searched recursively.
+    """The Python files and notebooks named by ``paths``: files as given, folders searched
+    recursively for ``*.py`` and ``*.ipynb``.
 
     Excludes apply to what is found inside folders; a file named explicitly is always checked,
     as in ruff and flake8. Patterns match a file or folder name, or its path relative to ``root``
@@ -80,13 +83,23 @@ def _walk(top: Path, patterns: Sequence[str], root: Optional[Path]) -> List[str]
         dirnames[:] = sorted(d for d in dirnames if not _excluded(here / d, patterns, root))
         for name in filenames:
             candidate = here / name
-            if name.endswith(".py") and not _excluded(candidate, patterns, root):
+            if name.endswith(SUFFIXES) and not _excluded(candidate, patterns, root):
                 files.append(str(candidate))
     return files
 
 
+def is_notebook(path: str) -> bool:
+    """A Jupyter notebook, read by :mod:`bplint.notebooks` rather than as Python source."""
+    return path.lower().endswith(".ipynb")
+
+
 def read_source(path: str) -> SourceFile:
     """Read a file as text, honouring a BOM or a PEP 263 coding cookie."""
+    return SourceFile(path, decode_source(read_bytes(path)))
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of a file, or :class:`UnreadableFile` saying why not."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -98,7 +111,7 @@ def read_source(path: str) -> SourceFile:
         raise UnreadableFile("no such file or directory") from None
     except OSError as exc:
         raise UnreadableFile(exc.strerror or "cannot be read") from None
-    return SourceFile(path, decode_source(data))
+    return data
 
 
 def decode_source(data: bytes) -> str:

@@ -45,6 +45,14 @@ def fixture_files() -> List[Path]:
     return sorted(FIXTURES.rglob("*.py"))
 
 
+@pytest.fixture(autouse=True)
+def no_colour_settings(monkeypatch):
+    """Tests choose colour themselves, whatever the environment running them says (a CI machine
+    with FORCE_COLOR set must not colour the byte-exact outputs)."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
     """Run the command line in process; returns (exit code, stdout, stderr)."""

@@ -25,6 +25,8 @@ def test_every_check_has_a_document_and_every_document_a_check():
 def test_document_is_complete(doc):
     assert doc.severity in ("error", "warning")
     assert doc.summary and doc.name
+    assert doc.fix, f"{doc.code} lacks a one-line `fix:` hint"
+    assert doc.autofix and doc.autofix.split(":")[0] in ("safe", "unsafe", "none"), doc.code
     for section in ("What it catches", "Why it breaks training", "Example", "Fix"):
         assert doc.section(section), f"{doc.code} lacks a '{section}' section"
 

@@ -23,6 +23,8 @@ seed3_mnist_dropout.py:42:9: BP301 dropout mask `dropout_mask` is added to `laye
 seed4_regression_relu.py:45:22: BP102 `self.a1` is read in `backward` but never assigned in class `NeuralNetwork`; `forward` computes a local `a1` (line 19): store it there with `self.a1 = a1`
 seed4_regression_relu.py:48:53: BP102 `self.a1` is read in `backward` but never assigned in class `NeuralNetwork`; `forward` computes a local `a1` (line 19): store it there with `self.a1 = a1`
 Found 5 problems in 3 files.
+[*] 1 fixable with the `--fix` option.
+(4 hidden fixes can be enabled with the `--unsafe-fixes` option.)
 """
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable
+from typing import Iterable, Optional, Tuple
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -14,11 +14,31 @@ from bplint.model import FileModel
 
 
 @dataclass(frozen=True)
+class Change:
+    """Part of a fix: ``node``'s text becomes ``text``; or, with ``after``, ``text`` becomes a
+    new line after the statement ``node``, indented like it."""
+
+    node: cst.CSTNode
+    text: str
+    after: bool = False
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """A fix as a check sees it, in nodes; the engine turns it into text edits."""
+
+    applicability: str  # "safe" or "unsafe"
+    message: str
+    changes: Tuple[Change, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     """A check's verdict on one node: the engine turns it into a finding."""
 
     node: cst.CSTNode
     message: str
+    fix: Optional[FixPlan] = None
 
 
 class FileContext:
@@ -49,6 +69,19 @@ class FileContext:
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node).strip()
+
+
+def numpy_alias(module: cst.Module) -> Optional[str]:
+    """The name the module imports NumPy as (``np`` for ``import numpy as np``), for fixes."""
+    for line in module.body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for statement in line.body:
+            if isinstance(statement, cst.Import):
+                for alias in statement.names:
+                    if isinstance(alias.name, cst.Name) and alias.name.value == "numpy":
+                        return alias.asname.name.value if alias.asname else "numpy"
+    return None
 
 
 class Check:

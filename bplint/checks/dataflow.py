@@ -9,7 +9,7 @@ from typing import Iterable, List, Optional, Set
 import libcst as cst
 
 from bplint.analysis.values import Source
-from bplint.checks.base import Check, FileContext, Report
+from bplint.checks.base import Change, Check, FileContext, FixPlan, Report
 from bplint.model import ClassModel, FileModel, Function, dotted_name
 from bplint.model.roles import role
 
@@ -113,9 +113,21 @@ class ForwardLocalInBackward(Check):
                 if name in model.module_bindings:
                     if not self._stale_global(context, function, binder, name):
                         continue
-                    yield Report(node, self._stale_message(context, function, binder, name))
+                    yield Report(node, self._stale_message(context, function, binder, name),
+                                 self._fix(function, binder, name, node))
                 else:
-                    yield Report(node, self._message(context, function, binder, name))
+                    yield Report(node, self._message(context, function, binder, name),
+                                 self._fix(function, binder, name, node))
+
+    @staticmethod
+    def _fix(reader: Function, binder: Function, name: str, read: cst.CSTNode) -> Optional[FixPlan]:
+        """Store the local on the instance where forward computes it, and read it from there.
+        Unsafe: the reader may have meant another value."""
+        store = _store_local(binder, name)
+        if store is None or not reader.self_name:
+            return None
+        return FixPlan("unsafe", f"Store `{binder.self_name}.{name}` in `{binder.name}` and read it here",
+                       (store, Change(read, f"{reader.self_name}.{name}")))
 
     @staticmethod
     def _stale_global(context: FileContext, reader: Function, binder: Function, name: str) -> bool:
@@ -179,7 +191,8 @@ class UncachedAttribute(Check):
                         continue
                     if attribute.startswith("__") or attribute in model.foreign_attribute_stores:
                         continue
-                    yield Report(node, self._message(context, cls, method, attribute, stored))
+                    yield Report(node, self._message(context, cls, method, attribute, stored),
+                                 self._fix(cls, attribute))
 
     @staticmethod
     def _visible(model: FileModel, cls: ClassModel) -> bool:
@@ -220,6 +233,17 @@ class UncachedAttribute(Check):
             return function
         return [f for f in model.functions if top(f).owner is cls and f.self_name]
 
+    @staticmethod
+    def _fix(cls: ClassModel, attribute: str) -> Optional[FixPlan]:
+        """Store the local a sibling computes under the attribute's name (forward's first).
+        Unsafe: the attribute may have been meant to hold something else."""
+        for sibling in sorted(cls.methods.values(), key=lambda m: role(m) != "forward"):
+            store = _store_local(sibling, attribute)
+            if store is not None:
+                return FixPlan("unsafe", f"Store `{sibling.self_name}.{attribute}` in `{sibling.name}`",
+                               (store,))
+        return None
+
     def _message(self, context, cls: ClassModel, method: Function, attribute: str, stored) -> str:
         me = method.self_name
         head = (f"`{me}.{attribute}` is read in `{method.name}` but never assigned in class "
@@ -234,6 +258,21 @@ class UncachedAttribute(Check):
         if close:
             return f"{head}; did you mean `{me}.{close[0]}`?"
         return f"{head} (AttributeError at run time); assign it before it is read"
+
+
+def _store_local(method: Function, name: str) -> Optional[Change]:
+    """``self.x = x`` after the method's last assignment of the local ``x``, when that assignment
+    is a statement of the method's own body (so the stored value is the one it ends with)."""
+    if not (method.is_method and method.self_name) or not isinstance(method.node.body, cst.IndentedBlock):
+        return None
+    assignments = [line.body[0] for line in method.node.body.body
+                   if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+                   and isinstance(line.body[0], cst.Assign) and len(line.body[0].targets) == 1
+                   and isinstance(line.body[0].targets[0].target, cst.Name)
+                   and line.body[0].targets[0].target.value == name]
+    if not assignments:
+        return None
+    return Change(assignments[-1], f"{method.self_name}.{name} = {name}", after=True)
 
 
 def _attribute_texts(context: FileContext, node: cst.CSTNode) -> Set[str]:

@@ -3,12 +3,12 @@ BP304 (a mask not scaled, or scaled with the wrong probability)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 import libcst as cst
 
 from bplint.analysis.values import Source
-from bplint.checks.base import Check, FileContext, Report
+from bplint.checks.base import Change, Check, FileContext, FixPlan, Report
 
 
 class DropoutMaskAdded(Check):
@@ -19,7 +19,26 @@ class DropoutMaskAdded(Check):
             mask, other = (fact.left, fact.right) if fact.left.mask else (fact.right, fact.left)
             if not mask.mask or other.mask or other.source != Source.NETWORK:
                 continue
-            yield Report(fact.node, self._message(context, fact.node, fact.operator))
+            yield Report(fact.node, self._message(context, fact.node, fact.operator),
+                         self._fix(context, fact.node))
+
+    @staticmethod
+    def _fix(context: FileContext, node: cst.CSTNode) -> Optional[FixPlan]:
+        """Multiply by the mask instead: ``+=`` -> ``*=``, ``+`` -> ``*``, ``np.add`` -> ``np.multiply``."""
+        if isinstance(node, cst.AugAssign):
+            change = Change(node.operator, "*=")
+        elif isinstance(node, cst.BinaryOperation):
+            # ``a + b + mask`` is ``(a + b) + mask``: the left sum keeps its parentheses.
+            product = node.with_changes(
+                left=_parenthesised_sum(node.left), right=_parenthesised_sum(node.right),
+                operator=cst.Multiply(whitespace_before=node.operator.whitespace_before,
+                                      whitespace_after=node.operator.whitespace_after))
+            change = Change(node, context.module.code_for_node(product))
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            change = Change(node.func.attr, "multiply")
+        else:
+            return None
+        return FixPlan("safe", "Multiply by the dropout mask", (change,))
 
     def _message(self, context: FileContext, node: cst.CSTNode, operator: str) -> str:
         if isinstance(node, cst.AugAssign):
@@ -34,6 +53,13 @@ class DropoutMaskAdded(Check):
                     f"a mask must multiply: use `{left} * {right}`")
         return (f"dropout mask combined by `{'np.add' if operator == '+' else 'np.subtract'}` in "
                 f"`{self.short(context.code(node))}`; a mask must multiply: use `np.multiply`")
+
+
+def _parenthesised_sum(node: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)) \
+            and not node.lpar:
+        return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return node
 
 
 class DropoutMaskMissingInBackward(Check):

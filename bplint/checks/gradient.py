@@ -8,7 +8,7 @@ import libcst as cst
 
 from bplint.analysis.facts import UpdateFact
 from bplint.analysis.values import Direction
-from bplint.checks.base import Check, FileContext, Report
+from bplint.checks.base import Change, Check, FileContext, FixPlan, Report
 from bplint.model.locations import location_key
 
 
@@ -68,7 +68,14 @@ class UpdateSign(Check):
             if velocity is not None:
                 yield Report(velocity, self._velocity_message(context, fact, velocity))
             else:
-                yield Report(fact.statement, self._message(context, fact))
+                yield Report(fact.statement, self._message(context, fact), self._fix(fact.statement))
+
+    @staticmethod
+    def _fix(statement: cst.CSTNode) -> FixPlan:
+        """Flip the step's operator. Unsafe: the error's sign may be the mistake instead."""
+        fixed = {"+=": "-=", "-=": "+=", "+": "-", "-": "+"}[_operator(statement)]
+        operator = statement.operator if isinstance(statement, cst.AugAssign) else statement.value.operator
+        return FixPlan("unsafe", f"Use `{fixed}` to descend the gradient", (Change(operator, fixed),))
 
     def _origin(self, context: FileContext, fact: UpdateFact) -> str:
         origin = fact.change.origin

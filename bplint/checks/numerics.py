@@ -7,7 +7,7 @@ from typing import Iterable, Optional
 
 import libcst as cst
 
-from bplint.checks.base import Check, FileContext, Report
+from bplint.checks.base import Change, Check, FileContext, FixPlan, Report, numpy_alias
 from bplint.model.build import dotted_name
 
 
@@ -47,7 +47,77 @@ class ExpOverflow(Check):
             yield Report(exp, (
                 f"`{code}` exponentiates the logits of a softmax without subtracting their "
                 f"maximum: large logits overflow to inf and the probabilities become nan; "
-                f"subtract `np.max(z, axis=1, keepdims=True)` first"))
+                f"subtract `np.max(z, axis=1, keepdims=True)` first"), _shift_fix(context, exp))
+
+
+def _shift_fix(context: FileContext, exp: cst.Call) -> Optional[FixPlan]:
+    """``np.exp(z)`` -> ``np.exp(z - np.max(z, axis=k, keepdims=True))``, over the axis the softmax
+    normalises. Safe: a softmax does not change when a constant is subtracted along that axis."""
+    numpy = numpy_alias(context.module)
+    if numpy is None or len(exp.args) != 1 or exp.args[0].keyword is not None:
+        return None
+    logits = exp.args[0].value
+    if not isinstance(logits, (cst.Name, cst.Attribute, cst.Subscript)):
+        return None
+    axes = {_axis(context, call) for call in _normalising_sums(context, exp)}
+    if len(axes) != 1:
+        return None
+    axis = axes.pop()
+    z = context.code(logits)
+    shift = f"{numpy}.max({z}, axis={axis}, keepdims=True)" if axis else f"{numpy}.max({z})"
+    return FixPlan("safe", "Subtract the maximum logit before `exp`", (Change(logits, f"{z} - {shift}"),))
+
+
+def _normalising_sums(context: FileContext, exp: cst.Call) -> list:
+    """The ``sum`` calls that add up the exponentials: over ``np.exp(...)`` itself, or over the
+    name it was stored in."""
+    stored = set()
+    sums = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if len(node.targets) == 1 and _contains(node.value, exp):
+                stored.add(context.code(node.targets[0].target))
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if (dotted_name(node.func) or "").split(".")[-1] == "sum":
+                sums.append(node)
+
+    context.module.visit(_Find())
+
+    def summed(call: cst.Call) -> Optional[cst.CSTNode]:
+        if isinstance(call.func, cst.Attribute) and (dotted_name(call.func) or "").split(".")[0] \
+                not in ("np", "numpy"):
+            return call.func.value
+        return call.args[0].value if call.args and call.args[0].keyword is None else None
+
+    return [call for call in sums if summed(call) is not None
+            and (_contains(summed(call), exp) or context.code(summed(call)) in stored)]
+
+
+def _axis(context: FileContext, call: cst.Call) -> str:
+    """The ``axis`` a sum is taken over, as written ("" for the whole array)."""
+    positional = [a for a in call.args if a.keyword is None]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "axis":
+            return context.code(arg.value)
+    receiver = isinstance(call.func, cst.Attribute) and \
+        (dotted_name(call.func) or "").split(".")[0] not in ("np", "numpy")
+    index = 0 if receiver else 1
+    return context.code(positional[index].value) if len(positional) > index else ""
+
+
+def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
+    found = []
+
+    class _Find(cst.CSTVisitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            if inner is node:
+                found.append(inner)
+            return not found
+
+    tree.visit(_Find())
+    return bool(found)
 
 
 class LogOfZero(Check):

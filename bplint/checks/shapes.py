@@ -9,7 +9,7 @@ import libcst as cst
 from bplint.analysis import shapes
 from bplint.analysis.facts import ShapeProblem, UpdateFact
 from bplint.analysis.shapes import Free, dim_text, shape_text
-from bplint.checks.base import Check, FileContext, Report
+from bplint.checks.base import Change, Check, FileContext, FixPlan, Report, numpy_alias
 
 
 def _coincidence(a, b) -> str:
@@ -90,7 +90,7 @@ class UpdateShape(Check):
                     continue
                 if self._wrong(fact):
                     reported.add(fact.statement)
-                    yield Report(fact.statement, self._message(context, fact))
+                    yield Report(fact.statement, self._message(context, fact), self._fix(context, fact))
 
     @staticmethod
     def _wrong(fact: UpdateFact) -> bool:
@@ -102,18 +102,40 @@ class UpdateShape(Check):
         outcome = shapes.broadcast(target, change)
         return outcome.problem is not None or shapes.fits_in_place(target, change) is False
 
+    @staticmethod
+    def _batch_sum(fact: UpdateFact) -> Optional[str]:
+        """The arguments that sum an unsummed bias gradient over the batch, if that is the bug."""
+        target, change = fact.before.shape, fact.change.shape
+        if len(target) == len(change) == 2:
+            if target[0] == 1 and shapes.same(target[1], change[1]):
+                return "axis=0, keepdims=True"
+            if target[1] == 1 and shapes.same(target[0], change[0]):
+                return "axis=1, keepdims=True"
+        if len(target) == 1 and len(change) == 2 and shapes.same(target[0], change[1]):
+            return "axis=0"
+        return None
+
+    def _fix(self, context: FileContext, fact: UpdateFact) -> Optional[FixPlan]:
+        """Sum the step over the batch. Unsafe: the delta itself may be the wrong one."""
+        arguments = self._batch_sum(fact)
+        numpy = numpy_alias(context.module)
+        site = context.model.update_sites.get(fact.statement)
+        if arguments is None or numpy is None or site is None:
+            return None
+        step = context.code(site.change)
+        return FixPlan("unsafe", "Sum the gradient over the batch",
+                       (Change(site.change, f"{numpy}.sum({step}, {arguments})"),))
+
     def _message(self, context: FileContext, fact: UpdateFact) -> str:
         target, change = fact.before.shape, fact.change.shape
         name = self.short(context.code(fact.target), 40)
         head = (f"update of `{name}`: the step has shape {shape_text(change)} but `{name}` has "
                 f"shape {shape_text(target)}")
-        if len(target) == len(change) == 2:
-            if target[0] == 1 and shapes.same(target[1], change[1]):
-                return head + "; sum the gradient over the batch: `np.sum(delta, axis=0, keepdims=True)`"
-            if target[1] == 1 and shapes.same(target[0], change[0]):
-                return head + "; sum the gradient over the batch: `np.sum(delta, axis=1, keepdims=True)`"
-        if len(target) == 1 and len(change) == 2 and shapes.same(target[0], change[1]):
+        arguments = self._batch_sum(fact)
+        if arguments == "axis=0":
             return head + "; sum the gradient over the batch: `delta.sum(axis=0)`"
+        if arguments:
+            return head + f"; sum the gradient over the batch: `np.sum(delta, {arguments})`"
         if shapes.fits_in_place(target, shapes.transpose(change)):
             return head + "; the gradient is transposed (swap the operands of its product or add `.T`)"
         return head

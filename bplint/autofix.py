@@ -1,0 +1,177 @@
+"""``bplint check --fix`` and ``--diff``: lint, apply the fixes, lint again, until nothing changes.
+
+A fixed file must still parse (else it is left alone and the error says so); it is written back
+with its own encoding, BOM and line endings, in one atomic rename that keeps its mode.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import tokenize
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+from bplint.config import Config
+from bplint.diagnostics import FileError, Finding
+from bplint.engine import Result, check_source
+from bplint.files import SourceFile, UnreadableFile, decode_source, discover, is_notebook, read_bytes
+from bplint.fixes import applicable, apply_fixes, write_atomically
+
+# Fixing one bug can reveal or move another; ruff stops after a bounded number of rounds too.
+MAX_ROUNDS = 10
+
+
+@dataclass
+class FixOutcome:
+    result: Result
+    fixed: int = 0
+    diffs: List[str] = field(default_factory=list)
+
+
+@dataclass
+class FileOutcome:
+    findings: List[Finding]
+    errors: List[FileError]
+    fixed: int = 0
+    diff: str = ""
+
+
+@dataclass
+class FixedText:
+    findings: List[Finding]
+    errors: List[FileError]
+    fixed: int
+    text: Optional[str]  # the fixed text, when it differs from the original
+
+
+def fix_paths(paths: Sequence[str], config: Config, unsafe: bool, write: bool) -> FixOutcome:
+    """Fix every file; ``write=False`` only computes the diffs (``--diff``)."""
+    files, errors = discover(paths, config.exclude, config.root)
+    outcome = FixOutcome(Result(errors=list(errors)))
+    for path in files:
+        if is_notebook(path):
+            done = _fix_notebook(path, config, unsafe, write)
+        else:
+            done = _fix_file(path, config, unsafe, write)
+        if done is None:
+            continue
+        outcome.result.findings.extend(done.findings)
+        outcome.result.errors.extend(done.errors)
+        outcome.result.files_checked += 1
+        outcome.fixed += done.fixed
+        if done.diff:
+            outcome.diffs.append(done.diff)
+    outcome.result.findings.sort(key=Finding.sort_key)
+    return outcome
+
+
+def fix_text(path: str, text: str, config: Config, unsafe: bool) -> FixedText:
+    """Apply fixes to one source in rounds; the findings left are those of the final text."""
+    fixed = 0
+    current = text
+    for _ in range(MAX_ROUNDS):
+        findings, errors = check_source(SourceFile(path, current), config)
+        fixes = [f.fix for f in applicable(findings, unsafe)]
+        if errors or not fixes:
+            break
+        candidate, applied = apply_fixes(current, fixes)
+        if candidate == current:
+            break
+        problem = _syntax_problem(candidate)
+        if problem:
+            errors = [FileError(path, f"a fix would make the file invalid ({problem}); left unchanged")]
+            break
+        current, fixed = candidate, fixed + applied
+    else:
+        findings, errors = check_source(SourceFile(path, current), config)
+    return FixedText(findings, errors, fixed, current if current != text else None)
+
+
+def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> Optional[FileOutcome]:
+    try:
+        data = read_bytes(path)
+        text = decode_source(data)
+    except UnreadableFile as exc:
+        return FileOutcome([], [FileError(path, str(exc))])
+    done = fix_text(path, text, config, unsafe)
+    outcome = FileOutcome(done.findings, done.errors, done.fixed)
+    if done.text is None:
+        return outcome
+    outcome.diff = unified_diff(path, text, done.text)
+    if write:
+        try:
+            write_atomically(path, done.text.encode(_encoding(data)))
+        except OSError as exc:
+            outcome.errors.append(FileError(
+                path, f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"))
+            outcome.fixed = 0
+    return outcome
+
+
+def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Optional[FileOutcome]:
+    """One round of fixes, each applied to its own cell's source; only those cells are rewritten."""
+    from bplint.engine import check_notebook
+    from bplint.notebooks import read_notebook, render_cells
+
+    findings, errors, _ = check_notebook(path, config)
+    fixable = applicable(findings, unsafe)
+    if errors or not fixable:
+        return FileOutcome(findings, errors)
+    notebook = read_notebook(path)
+    new_sources = {}
+    fixed = 0
+    diffs = []
+    for cell in sorted({f.cell for f in fixable}):
+        source = notebook.cells[cell]
+        fixes = [f.fix for f in fixable if f.cell == cell]
+        new, applied = apply_fixes(source, fixes)
+        # Masking keeps rows and columns, so the masked cell checks that the fixed cell parses.
+        masked, _ = apply_fixes(notebook.masked_cells.get(cell, source), fixes)
+        if new != source and _syntax_problem(masked) is None:
+            new_sources[cell] = new
+            fixed += applied
+            diffs.append(unified_diff(f"{path}:cell {cell}", source, new))
+    if not new_sources:
+        return FileOutcome(findings, errors)
+    outcome = FileOutcome(findings, errors, fixed, "".join(diffs))
+    if write:
+        try:
+            write_atomically(path, render_cells(path, new_sources))
+        except OSError as exc:
+            outcome.errors.append(FileError(
+                path, f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"))
+            outcome.fixed = 0
+            return outcome
+        outcome.findings, outcome.errors, _ = check_notebook(path, config)
+    return outcome
+
+
+def _encoding(data: bytes) -> str:
+    """The encoding the file was read with (``utf-8-sig`` keeps a BOM)."""
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:
+        return "utf-8"
+
+
+def _syntax_problem(text: str) -> Optional[str]:
+    try:
+        compile(text, "<fixed>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"syntax error at line {exc.lineno}"
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 f"a/{path}", f"b/{path}")
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
+
+
+def split_fixable(findings: Sequence[Finding]) -> Tuple[int, int]:
+    """How many findings ``--fix`` would fix, and how many only ``--unsafe-fixes`` would."""
+    safe = len(applicable(findings, unsafe=False))
+    return safe, len(applicable(findings, unsafe=True)) - safe
