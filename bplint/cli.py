@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional, TextIO
@@ -75,9 +76,12 @@ def check(
     fix: bool = typer.Option(False, "--fix", help="Apply safe fixes to the files, then report what is left."),
     diff: bool = typer.Option(False, "--diff", help="Print the fixes as a unified diff; write nothing."),
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply (or show) fixes that may change the program's meaning."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to check files in (default: one per core; 1: no extra processes)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write .bplint_cache/ (also: BPLINT_NO_CACHE=1)."),
 ) -> None:
     """Check Python files for backpropagation bugs."""
     from bplint.engine import check_paths
+    from bplint.parallel import default_jobs
     from bplint.report import FORMATS
     from bplint.report.terminal import render_report, use_colour
 
@@ -103,7 +107,8 @@ def check(
         outcome = fix_paths(paths, config, unsafe_fixes, write=True)
         result, fixed = outcome.result, outcome.fixed
     else:
-        result = check_paths(paths, config)
+        result = check_paths(paths, config, jobs=jobs or default_jobs(),
+                             cache=None if no_cache else _cache(config), progress=_progress_bar)
     colour = sink is None and output_format == "text" and use_colour(sys.stdout)
     report = render_report(result.findings, output_format, quiet=quiet, statistics=statistics,
                            show_source=show_source, colour=colour, fixed=fixed,
@@ -119,6 +124,32 @@ def check(
         raise typer.Exit(EXIT_ERROR)
     if result.findings and not exit_zero:
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _cache(config: Config):
+    """The cache in the project's root (the folder of its pyproject.toml) or the current folder."""
+    if os.environ.get("BPLINT_NO_CACHE"):
+        return None
+    from bplint.cache import Cache
+
+    return Cache(config.root or Path.cwd(), config)
+
+
+def _progress_bar(total: int):
+    """A progress bar on stderr for many files, when stderr is a terminal; else nothing."""
+    if total < 50 or not sys.stderr.isatty():
+        return None
+    bar = typer.progressbar(length=total, file=sys.stderr, label="checking")
+    bar.__enter__()
+    done = [0]
+
+    def tick(count: int) -> None:
+        bar.update(count)
+        done[0] += count
+        if done[0] >= total:
+            bar.__exit__(None, None, None)
+
+    return tick
 
 
 def _show_diff(paths: List[str], config: Config, unsafe: bool, sink) -> None:

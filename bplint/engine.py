@@ -16,6 +16,7 @@ from bplint.diagnostics import FileError, Finding, Span
 from bplint.fixes import plan_to_fix
 from bplint.files import SourceFile, UnreadableFile, discover, is_notebook, read_source
 from bplint.model import build_model
+from bplint.prefilter import might_hold_a_network, syntax_error
 from bplint.report.shapes_table import ShapeRow
 from bplint.suppression import is_suppressed
 
@@ -26,29 +27,62 @@ class Result:
     errors: List[FileError] = field(default_factory=list)
     files_checked: int = 0
 
+    def add(self, outcome: "FileOutcome") -> None:
+        self.findings.extend(outcome.findings)
+        self.errors.extend(outcome.errors)
+        self.files_checked += outcome.checked
 
-def check_paths(paths: Sequence[str], config: Config,
-                checks: Sequence[Check] = ALL_CHECKS) -> Result:
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What checking one file gave: its findings, its errors, and whether it could be read."""
+
+    findings: Tuple[Finding, ...]
+    errors: Tuple[FileError, ...]
+    checked: bool
+
+
+def check_paths(paths: Sequence[str], config: Config, checks: Sequence[Check] = ALL_CHECKS,
+                jobs: int = 1, cache=None, progress=None) -> Result:
+    """Check every file found under ``paths``; files the ``cache`` knows are not checked again,
+    and with ``jobs`` > 1 the others are checked in that many processes."""
+    from bplint.parallel import check_files
+
     files, errors = discover(paths, config.exclude, config.root)
     result = Result(errors=list(errors))
+    pending = []
     for path in files:
-        if is_notebook(path):
-            findings, file_errors, read = check_notebook(path, config, checks)
-            result.findings.extend(findings)
-            result.errors.extend(file_errors)
-            result.files_checked += read
-            continue
-        try:
-            source = read_source(path)
-        except UnreadableFile as exc:
-            result.errors.append(FileError(path, str(exc)))
-            continue
-        findings, file_errors = check_source(source, config, checks)
-        result.findings.extend(findings)
-        result.errors.extend(file_errors)
-        result.files_checked += 1
+        known = cache.get(path) if cache is not None else None
+        if known is not None:
+            result.add(known)
+        else:
+            pending.append(path)
+    tick = progress(len(pending)) if progress is not None else None
+    for path, outcome in check_files(pending, config, checks, jobs, tick):
+        if cache is not None:
+            cache.put(path, outcome)
+        result.add(outcome)
+    if cache is not None:
+        cache.save()
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def check_file(path: str, config: Config, checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
+    """One file or notebook. A file that cannot hold network code is only compiled (for syntax
+    errors); see :mod:`bplint.prefilter`."""
+    if is_notebook(path):
+        findings, errors, read = check_notebook(path, config, checks)
+        return FileOutcome(tuple(findings), tuple(errors), read)
+    try:
+        source = read_source(path)
+    except UnreadableFile as exc:
+        return FileOutcome((), (FileError(path, str(exc)),), False)
+    if not might_hold_a_network(source.text):
+        reason = syntax_error(source.text, path)
+        return FileOutcome((), (FileError(path, reason),) if reason else (), True)
+    findings, errors = check_source(source, config, checks)
+    return FileOutcome(tuple(findings), tuple(errors), True)
 
 
 def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHECKS
@@ -72,13 +106,9 @@ def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHEC
 
 def _syntax_error(source: SourceFile, exc: Exception) -> FileError:
     """One line for a file that does not parse, in CPython's words where it has them."""
-    try:
-        compile(source.text, source.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as syntax:
-        where = f"line {syntax.lineno}, column {syntax.offset}" if syntax.offset else f"line {syntax.lineno}"
-        return FileError(source.path, f"syntax error at {where}: {syntax.msg}")
-    except (RecursionError, MemoryError, ValueError):
-        pass
+    reason = syntax_error(source.text, source.path)
+    if reason is not None:
+        return FileError(source.path, reason)
     line = getattr(exc, "raw_line", None)
     detail = f" at line {line}" if line else ""
     return FileError(source.path, f"cannot be parsed{detail} (syntax not supported by libcst)")

@@ -53,6 +53,12 @@ def no_colour_settings(monkeypatch):
     monkeypatch.delenv("FORCE_COLOR", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def no_cache(monkeypatch):
+    """Every test checks for real (tests of the cache itself lift this)."""
+    monkeypatch.setenv("BPLINT_NO_CACHE", "1")
+
+
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
     """Run the command line in process; returns (exit code, stdout, stderr)."""
