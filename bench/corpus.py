@@ -11,6 +11,12 @@ sha256), so the corpus is the same on every machine:
 
     python bench/corpus.py --fetch   # download, verify, extract the .py files (idempotent)
     python bench/corpus.py --list    # every corpus file, sorted; a summary line on stderr
+    python bench/corpus.py --run     # bplint over the installed stdlib, numpy, libcst and typer
+    python bench/corpus.py --run FOLDER...   # ... or over these folders
+
+`--run` is the robustness half: code that is not network code, where every finding is almost
+surely a false alarm and any exception is a crash. It prints files checked, crashes (must be 0),
+parse errors (reported, not crashes) and every finding.
 
 Other benchmark code imports `real_corpus_files()` and `corpus_packages()`.
 
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import sys
 import tarfile
@@ -332,13 +339,77 @@ def summary(files: list[Path], packages: int) -> str:
     return f"{packages} packages, {len(files)} files, {lines} lines"
 
 
+def installed_code() -> list[Path]:
+    """The standard library's sources and the installed numpy, libcst and typer packages."""
+    import importlib.util
+    import sysconfig
+
+    folders = [Path(sysconfig.get_paths()["stdlib"])]
+    for name in ("numpy", "libcst", "typer"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders.append(Path(list(spec.submodule_search_locations)[0]))
+    return folders
+
+
+def _run_one(path: str):
+    """(path, lines, findings, errors, crash) for one file, checked the way `bplint check` does."""
+    import warnings
+
+    from bplint.config import Config
+    from bplint.engine import check_file
+
+    warnings.simplefilter("ignore")  # SyntaxWarnings of the code under test are not ours
+    lines = count_lines(Path(path))
+    try:
+        outcome = check_file(path, Config())
+    except BaseException as exc:  # noqa: BLE001 - a crash is what this run looks for
+        return path, lines, [], [], f"{type(exc).__name__}: {exc}"
+    crash = next((e.reason for e in outcome.errors if "internal error" in e.reason), None)
+    findings = [f"{f.path}:{f.span.row}:{f.span.column}: {f.code} {f.message}" for f in outcome.findings]
+    return path, lines, findings, [e.render() for e in outcome.errors], crash
+
+
+def run(folders: list[Path], jobs: int, verbose: bool) -> int:
+    """bplint over every .py file below ``folders`` (site-packages excluded from the stdlib)."""
+    import multiprocessing
+
+    files = sorted(str(p) for folder in folders for p in folder.rglob("*.py")
+                   if "site-packages" not in p.relative_to(folder).parts and p.is_file())
+    with multiprocessing.Pool(jobs) as pool:
+        results = pool.map(_run_one, files, chunksize=8)
+    lines = sum(r[1] for r in results)
+    crashes = [(r[0], r[4]) for r in results if r[4]]
+    errors = [e for r in results for e in r[3] if not r[4]]
+    findings = [f for r in results for f in r[2]]
+    print(f"folders: {', '.join(map(str, folders))}")
+    print(f"files checked: {len(files)} ({lines} lines)")
+    print(f"crashes: {len(crashes)}")
+    for path, reason in crashes:
+        print(f"  {path}: {reason}")
+    print(f"files that cannot be analysed (parse errors and the like): {len(errors)}")
+    for error in errors if verbose else []:
+        print(f"  {error}")
+    print(f"findings: {len(findings)}")
+    for finding in findings:
+        print(f"  {finding}")
+    return 1 if crashes else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--fetch", action="store_true", help="download, verify and extract the corpus")
     mode.add_argument("--list", action="store_true", help="print every corpus .py file, sorted")
+    mode.add_argument("--run", nargs="*", type=Path, metavar="FOLDER",
+                      help="run bplint over these folders (default: stdlib, numpy, libcst, typer)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"cache folder (default: {CACHE})")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--verbose", action="store_true", help="also list the files that cannot be analysed")
     args = parser.parse_args(argv)
+
+    if args.run is not None:
+        return run(args.run or installed_code(), args.jobs, args.verbose)
 
     if args.fetch:
         failures = fetch(args.cache)

@@ -151,7 +151,8 @@ class _Builder(cst.CSTVisitor):
             arg.value.visit(self)
         self.bind(node.name.value, node.name)
         cls = ClassModel(node, node.name.value,
-                         bases=[dotted_name(arg.value) or "?" for arg in node.bases])
+                         bases=[dotted_name(arg.value) or "?" for arg in node.bases],
+                         enclosing=self.function)
         if node.keywords:
             cls.dynamic_attributes = True
         self.model.classes[cls.name] = cls  # a later definition replaces an earlier one

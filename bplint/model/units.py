@@ -62,12 +62,13 @@ class Function:
         return self.bindings.get(name)
 
     def resolves(self, name: str) -> bool:
-        """Whether ``name`` is bound here or in an enclosing function (closure)."""
+        """Whether ``name`` is bound here or in an enclosing function (closure), including the
+        function a method's class is defined in."""
         scope: Optional[Function] = self
         while scope is not None:
             if name in scope.bindings and name not in scope.declared_global:
                 return True
-            scope = scope.parent
+            scope = scope.parent if scope.parent is not None or scope.owner is None else scope.owner.enclosing
         return False
 
 
@@ -81,6 +82,8 @@ class ClassModel:
     body_bindings: Set[str] = field(default_factory=set)
     # True where attributes may be created in ways a reader cannot see.
     dynamic_attributes: bool = False
+    # The function a class is defined in: its methods can read that function's locals.
+    enclosing: Optional["Function"] = None
 
     def attribute_stores(self) -> Dict[str, cst.CSTNode]:
         stores: Dict[str, cst.CSTNode] = {}
