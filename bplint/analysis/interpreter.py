@@ -21,7 +21,7 @@ from bplint.analysis.activations import Derivative, FunctionCatalogue
 from bplint.analysis.dropout_flow import DropoutFlow, keeps_below
 from bplint.analysis.facts import CombinationFact, ShapeProblem, UpdateFact
 from bplint.analysis.network_kinds import NetworkKinds, clipped, is_one, near, subtracts_its_max
-from bplint.analysis.weight_use import WeightUse
+from bplint.analysis.weight_use import WeightUse, scalar_biases
 from bplint.analysis.values import (
     ANY_KEY, BOTTOM, CONSTANT, DATA, UNKNOWN, Direction, Source, Value, combine_sources, element_of,
     entry_of, join,
@@ -136,7 +136,8 @@ def _size_attribute(attr: str, owner: Value) -> Value:
     shape = owner.shape
     if attr == "shape":
         if shape is None:
-            return CONSTANT.with_(shape_of_network=flag)
+            # Sizes not known, not even how many: each of them is still a scalar (``Y.shape[0]``).
+            return Value(source=Source.CONST, shape_of_network=flag, items=(scalar,), unsized=True)
         return Value(source=Source.CONST, shape_of_network=flag,
                      items=tuple(scalar.with_(dim=d) for d in shape))
     if attr == "size":
@@ -267,9 +268,12 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
     """Interprets one file. ``symbolic`` ignores the arguments of the module's own calls, so that
     every class is seen with the named sizes of its constructor rather than those one call passes."""
 
-    def __init__(self, model: FileModel, symbolic: bool = False) -> None:
+    def __init__(self, model: FileModel, symbolic: bool = False,
+                 concrete_parameters: Optional[Dict[Function, Dict[str, Value]]] = None) -> None:
         self.model = model
         self.symbolic = symbolic
+        # For the symbolic interpretation: the values the program's own calls pass.
+        self.concrete_parameters = concrete_parameters or {}
         # Whether the module's own code passes arguments to the file's functions or classes.
         self.module_binds_arguments = False
         self.inlining = 0
@@ -297,7 +301,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.in_derivative = 0
         # The interpretations whose shapes the shape rules read: this one, and the symbolic one.
         self.views: List["Interpreter"] = [self]
-        self.trainable = model.trainable_locations()
+        self.trainable = model.trainable_locations() | scalar_biases(model)
         self.summaries = Summaries()
         self.updates: Dict[cst.CSTNode, UpdateFact] = {}
         self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
@@ -309,6 +313,9 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         # Where an error between prediction and target is formed, and its direction.
         self.errors: Dict[cst.CSTNode, Direction] = {}
         self.closures: Dict[cst.Lambda, tuple] = {}
+        # The names a nested function sees in the function that defines it: the enclosing
+        # frame's values where the ``def`` is met and where the nested function is called.
+        self.enclosing_values: Dict[Function, Dict[str, Value]] = {}
         self.lambda_depth = 0
         self.loop_depth = 0
         self.frame: Frame = Frame(None, Env())
@@ -347,7 +354,21 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         default = function.defaults.get(name)
         if default is not None and is_numeric_literal(default):
             return self.eval(default)
+        passed = self.concrete_parameters.get(function, {}).get(name)
+        if passed is not None and passed.items is not None:
+            return UNKNOWN  # the program passes a tuple here (a whole shape), not one size
         return DATA.with_(dim=name, unbound_input=True, shape_free=True)
+
+    def _passed_parameter(self, value: Value) -> Value:
+        """An array argument whose shape the calls leave unknown (a layer object's input, fed
+        from a loop over layers of several sizes): in the symbolic interpretation it is read like
+        an input no call passes, a batch of rows when it multiplies a weight matrix."""
+        if not self.symbolic or value.shape is not None or value.dim is not None \
+                or value.source not in (Source.DATA, Source.NETWORK) \
+                or value.items is not None or value.entries is not None \
+                or value.instance_of is not None or value.function is not None or value.ref is not None:
+            return value
+        return value.with_(unbound_input=True, shape_free=True)
 
     def _start_round(self) -> None:
         """Facts are kept from the last round only: the one that ran with the final summaries."""
@@ -391,7 +412,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
             if index == 0 and self_name == name and function.owner is not None:
                 env.values[name] = Value(source=Source.CONST, instance_of=frozenset([function.owner]))
             elif passed is not None and name in passed:
-                env.values[name] = passed[name]
+                env.values[name] = self._passed_parameter(passed[name])
             else:
                 env.values[name] = self._unbound_parameter(function, name)
         self.parameters[function] = dict(env.values)
@@ -451,6 +472,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
 
     def _stmt_FunctionDef(self, node: cst.FunctionDef) -> None:
         function = self.model.function_by_node.get(node)
+        self._note_enclosing(function)
         self._store_name(node.name.value, Value(source=Source.CONST, function=function), node)
 
     def _stmt_ClassDef(self, node: cst.ClassDef) -> None:
@@ -762,6 +784,27 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
             return CONSTANT.with_(shape=(), dim=int(name == "True"))
         return self._trainable(node, self.lookup(name))
 
+    def _note_enclosing(self, function: Optional[Function]) -> None:
+        """Remember what a nested function's free names hold in the frame that defines it."""
+        if function is None or function.parent is None or function.parent is not self.frame.function:
+            return
+        seen = self.enclosing_values.setdefault(function, {})
+        for name, value in self.frame.env.values.items():
+            seen[name] = join(seen[name], value) if name in seen else value
+
+    def _enclosing(self, function: Function, name: str) -> Value:
+        """A free name of a nested function: its value in the enclosing function."""
+        scope = function
+        while scope.parent is not None:
+            parent = scope.parent
+            if name in parent.bindings and name not in parent.declared_global:
+                value = self.enclosing_values.get(scope, {}).get(name)
+                if value is None:
+                    value = self.final_locals.get(parent, {}).get(name)
+                return UNKNOWN if value is None or value == BOTTOM else value
+            scope = parent
+        return UNKNOWN
+
     def lookup(self, name: str) -> Value:
         env = self.frame.env
         if name in env.values:
@@ -771,7 +814,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
             if name in function.bindings and name not in function.declared_global:
                 return BOTTOM
             if function.parent is not None and function.parent.resolves(name):
-                return UNKNOWN
+                return self._enclosing(function, name)
         if self.summaries.contains("globals", name):
             return self.summaries.get("globals", name)
         if name in self.model.module_bindings:
@@ -847,6 +890,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         if isinstance(node, cst.DictComp):
             self.eval(node.key)
             element = self.eval(node.value)
+            env.values, env.definitions = saved_values, saved_definitions
+            return Value(source=Source.CONST, entries=((ANY_KEY, element),))
         else:
             element = self.eval(node.elt)
         env.values, env.definitions = saved_values, saved_definitions
@@ -860,7 +905,11 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 count = iterated.shape[0]
             elif iterated.items is not None and not iterated.unsized:
                 count = len(iterated.items)
-        shape = (count,) + element.shape if count is not None and element.shape is not None else None
+        if element.items is not None or element.entries is not None:
+            # A list of tuples or dicts (``[samples[j] for j in idx]``): a sequence of them.
+            return Value(source=element.source, items=(element,), unsized=True,
+                         shape=(count,) if count is not None else None)
+        shape = (count,) + element.shape if element.shape is not None else None
         return element.with_(items=None, entries=None, mask=False, random_draw=False, shape=shape,
                              dim=None)
 
@@ -1051,6 +1100,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         if container.entries is not None or container.items is not None:
             if key is None and container.items is not None and any(
                     i.source != Source.CONST for i in indices):
+                if container.unsized and len(indices) == 1 and indices[0].shape == ():
+                    return element_of(container)  # one element of a list grown by ``append``
                 return UNKNOWN
             return self._trainable(node, entry_of(container, key))
         if container.ref is not None and container.ref.startswith("numpy."):
@@ -1232,6 +1283,9 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
             shape = None
         if result.items is not None or result.entries is not None:
             return result
+        if shape is None and short in numpy_api.SAME_SHAPE and args and args[0].shape is None \
+                and args[0].shape_free:
+            result = result.with_(shape_free=True)  # ``np.sqrt(n_in)``: as free as its argument
         keep = keywords.get("keepdims")
         made_axis = (short in ("reshape", "expand_dims") and shape is not None and 1 in shape) \
             or (keep is not None and keep.dim == 1) or (bool(args) and args[0].made_axis
@@ -1248,6 +1302,12 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
     def _call(self, node, callee: Value, args, keywords, starred, unpacked=()) -> Value:
         if callee.ref is not None:
             return self._call_ref(node, callee, args, keywords, unpacked)
+        if starred and unpacked and len(unpacked) == 1 and unpacked[0].items is not None \
+                and not unpacked[0].unsized and isinstance(node, cst.Call) \
+                and node.args and node.args[-1].star == "*":
+            # ``step(layers, *backward(...))``: a tuple of known length spread into the arguments
+            args = [*args, *unpacked[0].items]
+            starred, unpacked = False, ()
         target = callee.function
         if isinstance(target, tuple):
             result = BOTTOM
@@ -1256,6 +1316,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                                                  keywords, starred))
             return result
         if isinstance(target, Function):
+            self._note_enclosing(target)
             bound = [callee.bound_self] if callee.bound_self is not None else []
             if "staticmethod" in target.decorators:
                 bound = []
@@ -1454,15 +1515,17 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 return CONSTANT.with_(shape=(), dim=args[0].dim)
             return CONSTANT
         if name == "zip" and args:
-            return Value(source=Source.CONST, items=(
+            return Value(source=Source.CONST, unsized=True, items=(
                 Value(source=Source.CONST, items=tuple(element_of(a) for a in args)),))
         if name == "enumerate" and args:
-            return Value(source=Source.CONST, items=(
+            return Value(source=Source.CONST, unsized=True, items=(
                 Value(source=Source.CONST, items=(CONSTANT, element_of(args[0]))),))
         if name in ("list", "tuple", "reversed", "sorted", "iter") and args:
             return args[0]
         if name == "sum" and args:
             return element_of(args[0])
+        if name == "abs" and len(args) == 1:
+            return numpy_api._even_power(args[0]).with_(shape=args[0].shape)
         if name in ("abs", "max", "min"):
             return numpy_api._derived(args)
         return _outside_call(args)
@@ -1479,7 +1542,7 @@ def interpret(model: FileModel) -> Interpreter:
     interpreter.run()
     interpreter.views = [interpreter]
     if interpreter.module_binds_arguments:  # otherwise the symbolic interpretation is the same
-        symbolic = Interpreter(model, symbolic=True)
+        symbolic = Interpreter(model, symbolic=True, concrete_parameters=interpreter.parameters)
         symbolic.run()
         for node, problem in symbolic.shape_problems.items():
             interpreter.shape_problems.setdefault(node, problem)

@@ -93,8 +93,8 @@ def call_numpy(name: str, args: List[Value], keywords: Dict[str, Value],
     if short == "einsum":
         operands = [a for a in args if a.source != Source.CONST or a.direction != Direction.NONE]
         return _product(operands) if operands else DATA
-    if short == "square":
-        return _even_power(args[0])
+    if short in ("square", "abs", "absolute", "fabs", "norm"):
+        return _even_power(args[0])  # a magnitude: never negative, not a gradient
     if short in PRODUCTS:
         return _product(args[:2])
     if short in ("divide", "true_divide"):
@@ -168,7 +168,7 @@ _SIZED_DRAWS = {"randn": "each", "rand": "each", "standard_normal": 0, "random":
 SAME_SHAPE = {"exp", "log", "log1p", "tanh", "sqrt", "abs", "absolute", "square", "sign", "sin",
                "cos", "cosh", "sinh", "expit", "floor", "ceil", "round", "exp2", "log2", "log10",
                "reciprocal", "copy", "clip", "nan_to_num", "negative", "float32", "float64",
-               "isnan", "isfinite", "heaviside", "astype", "ascontiguousarray", "view"}
+               "isnan", "isfinite", "heaviside", "astype", "ascontiguousarray"}
 _BROADCASTING = {"maximum", "minimum", "add", "subtract", "multiply", "divide", "true_divide",
                  "power", "greater", "less", "logaddexp", "where"}
 _REDUCING = {"sum", "mean", "max", "min", "amax", "amin", "std", "var", "argmax", "argmin",
@@ -290,6 +290,8 @@ def shape_of_call(short: str, args: List[Value], keywords: Dict[str, Value], met
         return shapes.outer(array_shape(args[0]), array_shape(args[1])), None
     if short == "reshape":
         rest = args[1:]
+        if len(rest) == 1 and rest[0].unbound_input and rest[0].items is None:
+            return None, None  # ``x.reshape(shape)`` with a parameter: likely a whole shape tuple
         if len(rest) == 1:
             dims = dims_of(rest[0])
         else:
@@ -304,6 +306,20 @@ def shape_of_call(short: str, args: List[Value], keywords: Dict[str, Value], met
             return None, None
         axis = axis if axis >= 0 else len(shape) + 1 + axis
         return shape[:axis] + (1,) + shape[axis:], None
+    if short in ("stack", "column_stack") and first.items is not None and not first.unsized:
+        parts = [array_shape(item) for item in first.items]
+        if not parts or any(p is None or p != parts[0] for p in parts):
+            return None, None
+        if short == "column_stack":
+            if len(parts[0]) != 1:
+                return None, None
+            return (parts[0][0], len(parts)), None
+        given, axis = _axis(args, keywords, 1)
+        rank = len(parts[0]) + 1
+        if not given or not isinstance(axis, int) or not -rank <= axis < rank:
+            return None, None
+        axis %= rank
+        return parts[0][:axis] + (len(parts),) + parts[0][axis:], None
     if short in ("concatenate", "hstack", "vstack"):
         parts = [array_shape(item) for item in (first.items or ())] if not first.unsized else []
         if not parts or any(p is None for p in parts):

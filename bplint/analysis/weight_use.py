@@ -7,7 +7,7 @@ import libcst as cst
 from bplint.analysis.activations import IDENTITY, SOFTMAX
 from bplint.analysis.values import Direction, Source, Value
 from bplint.model.build import is_matrix_product
-from bplint.model.locations import location_key
+from bplint.model.locations import draws_noise, is_numeric_literal, location_key, read_locations
 
 
 class WeightUse:
@@ -81,6 +81,9 @@ class WeightUse:
                 return value.with_(items=tuple(self._zero_parameter(v) for v in value.items))
             if value.entries is not None:
                 return value.with_(entries=tuple((k, self._zero_parameter(v)) for k, v in value.entries))
+            if key + "[]" in self.model.weight_keys:
+                # ``[np.zeros((1, n)) for n in sizes]``: biases added to matrix products
+                return self._zero_parameter(value)
         if value.direction != Direction.ZERO or key not in self.trainable:
             return value
         if key in self.model.weight_keys:
@@ -109,3 +112,53 @@ class WeightUse:
             self.other_inits.add(key)
         if value.integer:
             self.integer_inits.setdefault(key, statement)
+
+
+def scalar_biases(model) -> set:
+    """Plain names set to a number and added to a matrix product (``b = 0.0``, ``X @ w + b``),
+    then moved by a computed step: a scalar bias, trained like any other parameter.
+
+    The model leaves names that once held a number out of the trainable locations (counters,
+    loss totals); one added to a matrix product outside its own updates
+    (``s = s + x @ w`` is a sum) is part of the network.
+    """
+    candidates = set()
+    for site in model.update_sites.values():
+        key = site.key
+        if not key or key not in model.scalar_locations or key not in model.weight_keys \
+                or not isinstance(site.target, cst.Name) or is_numeric_literal(site.change):
+            continue
+        if draws_noise(site.change) or read_locations(site.change) <= {key}:
+            continue
+        candidates.add(key)
+    if not candidates:
+        return set()
+    found = set()
+
+    class _Biases(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.assigned: list = []
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            self.assigned.append({location_key(t.target) for t in node.targets})
+
+        def leave_Assign(self, node: cst.Assign) -> None:
+            self.assigned.pop()
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            self.assigned.append({location_key(node.target)})
+
+        def leave_AugAssign(self, node: cst.AugAssign) -> None:
+            self.assigned.pop()
+
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            if not isinstance(node.operator, cst.Add):
+                return
+            for name, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(name, cst.Name) and name.value in candidates \
+                        and is_matrix_product(other) \
+                        and not any(name.value in targets for targets in self.assigned):
+                    found.add(name.value)
+
+    model.module.visit(_Biases())
+    return found
