@@ -398,6 +398,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.scaled_masks = set()
         self.backpropagated_masks = set()
         self.logs_of = set()
+        # (activation, pre-activation node) of every logged probability: which layer's loss.
+        self.logged_layers = set()
         self.unguarded_logs = {}
 
     def _run_module(self) -> None:
@@ -1078,7 +1080,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 result = result.with_(kind=("error", prediction.kind[1]))
         elif right.kind and right.kind[0] == "act" and isinstance(node, cst.BinaryOperation) \
                 and is_one(node.left):
-            result = result.with_(kind=("one_minus", right.kind[1]))  # ``1 - p``
+            result = result.with_(kind=("one_minus", right.kind[1], right.kind[2]))  # ``1 - p``
         elif isinstance(node, cst.BinaryOperation) and subtracts_its_max(node):
             result = result.with_(kind=("shifted",))  # ``z - z.max(axis=1, keepdims=True)``
         return result

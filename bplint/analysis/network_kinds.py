@@ -132,13 +132,14 @@ class NetworkKinds:
         # ``p * (1 - p)`` is also what people write as the (diagonal) softmax derivative.
         same = fact.function == activation or (activation == SOFTMAX and fact.function == SIGMOID)
         if same and argument and argument[0] == "act" and argument[1] == activation:
-            self.loss_gradient_products.setdefault(node, activation)
+            self.loss_gradient_products.setdefault(node, (activation, argument[2]))
 
     def _note_log(self, node, argument: Value) -> None:
         """``np.log`` of a probability: a cross-entropy (and, unguarded, a risk of log(0))."""
         kind = argument.kind
         if kind and kind[0] in ("act", "one_minus", "near"):
             self.logs_of.add(kind[1])
+            self.logged_layers.add((kind[1], kind[2]))
             if kind[0] != "near" and kind[1] in (SIGMOID, SOFTMAX):
                 self.unguarded_logs.setdefault(node, kind[1])
 
@@ -159,13 +160,13 @@ def near(left: Value, right: Value) -> Optional[tuple]:
     for probability, offset in ((left, right), (right, left)):
         kind = probability.kind
         if kind and kind[0] in ("act", "one_minus") and offset.source == Source.CONST:
-            return ("near", kind[1])
+            return ("near", kind[1], kind[2])
     return None
 
 
 def clipped(value: Value) -> Optional[tuple]:
     kind = value.kind
-    return ("near", kind[1]) if kind and kind[0] in ("act", "one_minus") else None
+    return ("near", kind[1], kind[2]) if kind and kind[0] in ("act", "one_minus") else None
 
 
 def subtracts_its_max(node: cst.BinaryOperation) -> bool:

@@ -8,6 +8,7 @@ from typing import Iterable, Optional
 from bplint.analysis.activations import ANY_FORM, INPUT_FORM, OUTPUT_FORM
 from bplint.analysis.facts import DerivativeFact
 from bplint.checks.base import Check, FileContext, Report
+from bplint.model.locations import read_locations
 
 _NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU",
           "softmax": "softmax"}
@@ -61,14 +62,34 @@ class LossGradientMismatch(Check):
 
     def run(self, context: FileContext) -> Iterable[Report]:
         analysis = context.analysis
-        for node, function in analysis.loss_gradient_products.items():
-            if function != "softmax" and function not in analysis.logs_of:
+        for node, (function, layer) in analysis.loss_gradient_products.items():
+            logged = self._logged(analysis, function, layer)
+            if function != "softmax" and not logged:
                 continue  # sigmoid with squared error: the derivative belongs there
-            loss = "cross-entropy" if function in analysis.logs_of else "softmax cross-entropy"
+            loss = "cross-entropy" if logged else "softmax cross-entropy"
             yield Report(node, (
                 f"with {_NAMES[function]} and {loss}, `prediction - target` is already the "
                 f"gradient with respect to the logits; multiplying it by the {_NAMES[function]} "
                 f"derivative again shrinks the gradient to near zero: drop the derivative factor"))
+
+
+    @staticmethod
+    def _logged(analysis, function: str, layer) -> bool:
+        """Whether the loss takes the log of this layer's output: of a layer with the same weight
+        when both are known (two networks in one file may use different losses), else of any
+        layer with this activation."""
+        weights = _weights_of(analysis, layer)
+        logged = [_weights_of(analysis, pre) for f, pre in analysis.logged_layers if f == function]
+        if weights and logged and all(logged):
+            return any(weights & other for other in logged)
+        return function in analysis.logs_of
+
+
+def _weights_of(analysis, pre) -> frozenset:
+    """The weights a pre-activation (``x @ W``) multiplies by."""
+    if pre is None:
+        return frozenset()
+    return frozenset(read_locations(pre)) & frozenset(analysis.weights)
 
 
 class MissingDerivative(Check):
