@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence, Tuple
 
 from bplint.checks import ALL_CHECKS, Check
@@ -34,6 +33,8 @@ def check_files(paths: Sequence[str], config: Config, checks: Sequence[Check] = 
             if progress:
                 progress(1)
         return
+    from concurrent.futures import ProcessPoolExecutor  # only when processes are used: slow to import
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, min(16, len(paths) // (workers * 8)))
         for path, outcome in zip(paths, pool.map(_check, paths, [config] * len(paths), chunksize=chunk)):
