@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import io
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -157,7 +158,9 @@ def _encoding(data: bytes) -> str:
 
 def _syntax_problem(text: str) -> Optional[str]:
     try:
-        compile(text, "<fixed>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # the user's own warnings are not ours to print
+            warnings.simplefilter("ignore")
+            compile(text, "<fixed>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return f"syntax error at line {exc.lineno}"
     except ValueError as exc:

@@ -78,18 +78,24 @@ def check(
     unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply (or show) fixes that may change the program's meaning."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to check files in (default: one per core; 1: no extra processes)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write .bplint_cache/ (also: BPLINT_NO_CACHE=1)."),
+    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name to report the program read from stdin (`-`) under."),
 ) -> None:
-    """Check Python files for backpropagation bugs."""
-    from bplint.engine import check_paths
+    """Check Python files for backpropagation bugs (`-` reads a program from stdin)."""
+    from bplint.engine import Result, check_paths, check_stdin
     from bplint.parallel import default_jobs
     from bplint.report import FORMATS
     from bplint.report.terminal import render_report, use_colour
 
-    paths = list(paths or ["."])
+    paths = list(paths or (["-"] if stdin_filename else ["."]))
+    read_stdin = "-" in paths
+    files = [path for path in paths if path != "-"]
     if output_format not in FORMATS:
         _fail(f"bplint: error: unknown format `{output_format}` (choose from {', '.join(FORMATS)})")
+    if read_stdin and (fix or diff):
+        _fail("bplint: error: --fix and --diff rewrite files; they cannot read stdin (`-`)")
     try:
-        config = _resolve_config(paths, config_path, no_config)
+        config = _resolve_config([stdin_filename or p if p == "-" else p for p in paths],
+                                 config_path, no_config)
         known = list(catalogue())
         if select:
             config.select = validate_codes(_codes(select), known, "bplint: error: --select")
@@ -107,8 +113,13 @@ def check(
         outcome = fix_paths(paths, config, unsafe_fixes, write=True)
         result, fixed = outcome.result, outcome.fixed
     else:
-        result = check_paths(paths, config, jobs=jobs or default_jobs(),
-                             cache=None if no_cache else _cache(config), progress=_progress_bar)
+        result = check_paths(files, config, jobs=jobs or default_jobs(),
+                             cache=None if no_cache else _cache(config),
+                             progress=_progress_bar) if files else Result()
+        if read_stdin:
+            data = typer.get_binary_stream("stdin").read()
+            result.add(check_stdin(stdin_filename or "-", data, config))
+            result.findings.sort(key=lambda finding: finding.sort_key())
     colour = sink is None and output_format == "text" and use_colour(sys.stdout)
     report = render_report(result.findings, output_format, quiet=quiet, statistics=statistics,
                            show_source=show_source, colour=colour, fixed=fixed,
@@ -191,6 +202,24 @@ def shapes(
         raise typer.Exit(EXIT_ERROR)
     render = render_shapes_json if output_format == "json" else render_shapes_text
     sys.stdout.write(render(path, rows))
+
+
+@app.command()
+def gradcheck(
+    script: str = typer.Argument(..., help="A Python file that defines a network class."),
+    class_name: Optional[str] = typer.Option(None, "--class", help="Check only this class."),
+    init: Optional[str] = typer.Option(None, "--init", help='Constructor arguments, e.g. "input_size=3,hidden_size=4,output_size=2" (values are Python expressions).'),
+    input_shape: Optional[str] = typer.Option(None, "--input-shape", help="The inputs' shape, e.g. 5,3."),
+    loss: Optional[str] = typer.Option(None, "--loss", help="mse, cross-entropy (ce) or the name of a loss method of the class (default: the class's loss method, else the better fit)."),
+    timeout: float = typer.Option(20.0, "--timeout", min=0.1, help="Seconds before the check is stopped."),
+) -> None:
+    """Check each network's training step against finite differences of its loss.
+
+    This EXECUTES code from SCRIPT (its imports, functions, classes and simple constants, never its other module-level statements), in a subprocess. `bplint check` never executes anything.
+    """
+    from bplint.gradcheck.command import run_gradcheck
+
+    raise typer.Exit(run_gradcheck(script, class_name, init, input_shape, loss, timeout))
 
 
 @app.command()

@@ -223,6 +223,17 @@ def trains_a_network(model) -> bool:
     return bool(model.weight_keys) and bool(model.trainable_locations())
 
 
+class _AnalysisFailed(Exception):
+    """A rule asked for the analysis of a file after it failed (and was reported)."""
+
+
+class _FailedAnalysis:
+    """Stands in for an analysis that raised, so that it is neither run nor reported again."""
+
+    def __getattr__(self, name: str):
+        raise _AnalysisFailed(name)
+
+
 def check_source(source: SourceFile, config: Config,
                  checks: Iterable[Check] = ALL_CHECKS) -> Tuple[List[Finding], List[FileError]]:
     enabled = [c for c in checks if config.enabled(c.code, source.path)]
@@ -247,10 +258,12 @@ def check_source(source: SourceFile, config: Config,
         except RecursionError:
             errors.append(FileError(source.path, "too deeply nested to analyse"))
             enabled = [check for check in enabled if not check.needs_analysis]
+            context.__dict__["analysis"] = _FailedAnalysis()
         except Exception as exc:  # noqa: BLE001 - reported once; the model-only rules still run
             errors.append(FileError(
                 source.path, f"internal error in the analysis ({type(exc).__name__}); please report"))
             enabled = [check for check in enabled if not check.needs_analysis]
+            context.__dict__["analysis"] = _FailedAnalysis()
     for check in enabled:
         try:
             doc = docs[check.code]
@@ -262,6 +275,8 @@ def check_source(source: SourceFile, config: Config,
                     continue
                 findings.append(Finding(source.path, span, check.code, doc.name, doc.severity,
                                         report.message, fix=plan_to_fix(context, report.fix)))
+        except _AnalysisFailed:
+            pass  # a model-only rule that asks the failed analysis: reported once, above
         except RecursionError:
             errors.append(FileError(source.path, f"too deeply nested to analyse ({check.code})"))
         except Exception as exc:  # noqa: BLE001 - one failing rule must not stop the others

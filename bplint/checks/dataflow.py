@@ -96,8 +96,8 @@ class ForwardLocalInBackward(Check):
 
     def run(self, context: FileContext) -> Iterable[Report]:
         model = context.model
-        if model.star_import or not model.weight_keys:
-            return  # a star import hides bindings; a file with no matrix product is not a network
+        if model.star_import or not (model.weight_keys or any(role(f) for f in model.functions)):
+            return  # a star import hides bindings; a file with no product and no pass is no network
         for function in model.functions:
             siblings = _siblings(model, function)
             if not siblings:

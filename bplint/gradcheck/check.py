@@ -1,0 +1,208 @@
+"""One class, checked: find how to call it, run one training step, compare with finite differences.
+
+1. Probe: instantiate, try the input layouts (rows, columns, rows one at a time, one sample)
+   until forward runs, then the target forms (same shape as the output, transposed, integer
+   labels, squeezed) until the training step runs.
+2. Parameters: the float arrays the constructor stored that the output depends on.
+3. The numerical gradient of the loss (the class's loss method, or squared error and
+   cross-entropy) at the starting parameters.
+4. One training step from the same start at a small learning rate (the applied update), and one
+   at a 100 times larger one: an update that does not scale with the learning rate read a
+   parameter after moving it (stale weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from bplint.gradcheck import losses, naming
+from bplint.gradcheck import params as P
+from bplint.gradcheck.calls import Call, Network, arguments
+from bplint.gradcheck.instantiate import (Builder, CheckError, Targets, feature_counts,
+                                          init_hint, layouts, parse_init, takes_inputs, targets)
+from bplint.gradcheck.rng import Randomness
+
+SMALL_RATE, LARGE_RATE = 1e-4, 1e-2
+
+
+@dataclass
+class Setup:
+    steps: List[str]
+    layout: str
+    inputs: np.ndarray
+    targets: Targets
+
+
+class Checker:
+    def __init__(self, namespace: Dict[str, object], plan: dict, options: dict) -> None:
+        self.namespace = namespace
+        self.plan = plan
+        self.options = options
+        self.path = namespace.get("__file__")
+        overrides = parse_init(options.get("init"))
+        self.builder = Builder(namespace, plan, overrides, Randomness(namespace))
+        cls = namespace[plan["class"]]
+        names = {plan["forward"], *naming.FORWARD_NAMES, *(m for s in plan["steps"] for m in s)}
+        self.wrapped = [n for n in names if n != "__call__" and callable(getattr(cls, n, None))]
+
+    # -- 1. probe ---------------------------------------------------------------------------
+
+    def _where(self, exc: BaseException) -> str:
+        tb, line = exc.__traceback__, None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == self.path:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        return f" (line {line})" if line else ""
+
+    def _describe(self, exc: BaseException) -> str:
+        if isinstance(exc, CheckError):
+            return str(exc)
+        return f"{type(exc).__name__}: {exc}{self._where(exc)}"
+
+    def _features(self) -> List[int]:
+        found = feature_counts(self.plan, self.builder.arguments(SMALL_RATE))
+        if found:
+            return found
+        instance = self.builder.make(SMALL_RATE, self.wrapped)
+        dims = [d for path in P.candidates(instance) for d in np.shape(P.get(instance, path))]
+        return list(dict.fromkeys(d for d in dims if d > 1))
+
+    def probe(self) -> Setup:
+        shape = self.options.get("input_shape")
+        features = [] if shape else self._features()
+        forward_errors, step_errors, fallback = [], [], None
+        for steps in self.plan["steps"]:
+            for layout, x in layouts(features, tuple(shape) if shape else None,
+                                     takes_inputs(self.plan, self.namespace, steps)):
+                network = self._network(SMALL_RATE, steps, layout)
+                try:
+                    out = network.output(Call(x.copy()))
+                except Exception as exc:  # noqa: BLE001 - the next layout may work
+                    forward_errors.append((x.shape, self._describe(exc)))
+                    continue
+                for candidate in targets(out):
+                    network = self._network(SMALL_RATE, steps, layout)
+                    try:
+                        failures = network.step(self._call(x, candidate, SMALL_RATE),
+                                                self._watch(network.instance))
+                    except Exception as exc:  # noqa: BLE001 - the next target form may work
+                        step_errors.append((steps, x.shape, self._describe(exc)))
+                        continue
+                    setup = Setup(steps, layout, x, candidate)
+                    if not failures:
+                        return setup
+                    fallback = fallback or setup
+            if fallback is not None:
+                return fallback  # this step runs, but some update cannot be applied: a finding
+        raise CheckError(self._explain(forward_errors, step_errors))
+
+    def _explain(self, forward_errors, step_errors) -> str:
+        if step_errors:
+            steps, shape, reason = step_errors[0]
+            return (f"cannot run the training step {' then '.join(f'`{s}`' for s in steps)} "
+                    f"(inputs of shape {shape}): {reason}; pass --input-shape or --init "
+                    f"\"{self._hint()}\"")
+        shapes = ", ".join(dict.fromkeys(str(s) for s, _ in forward_errors)) or "none"
+        reason = forward_errors[0][1] if forward_errors else "no input size known"
+        return (f"cannot run `{self.plan['forward']}` on inputs of shape {shapes}: {reason}; "
+                f"pass --input-shape (e.g. --input-shape 5,3) or --init \"{self._hint()}\"")
+
+    def _hint(self) -> str:
+        return init_hint(self.plan)
+
+    def _network(self, rate: float, steps: List[str], layout: str) -> Network:
+        instance = self.builder.make(rate, self.wrapped)
+        return Network(instance, self.plan["forward"], steps, layout)
+
+    def _call(self, x: np.ndarray, target: Targets, rate: Optional[float]) -> Call:
+        return Call(x.copy(), target.value.copy(), rate=rate, rate_names=self.plan["lr_names"])
+
+    @staticmethod
+    def _watch(instance: object) -> List[object]:
+        return [P.get(instance, path) for path in P.candidates(instance)]
+
+    def redraw(self, setup: Setup, seed: int) -> Setup:
+        """The same layout and target form with other random values."""
+        x = np.random.default_rng(1234 + seed).standard_normal(setup.inputs.shape)
+        network = self._network(SMALL_RATE, setup.steps, setup.layout)
+        out = network.output(Call(x.copy()))
+        same = [t for t in targets(out, seed) if t.kind == setup.targets.kind]
+        return Setup(setup.steps, setup.layout, x, same[0]) if same else setup
+
+    # -- 2. parameters ----------------------------------------------------------------------
+
+    def parameters(self, network: Network, setup: Setup) -> List[P.Path]:
+        """The candidates that the output depends on (perturbing them changes it)."""
+        instance = network.instance
+        found = P.candidates(instance)
+        call = Call(setup.inputs, setup.targets.value)
+        base = network.output(call)
+        rng = np.random.default_rng(99)
+        kept = []
+        for path in found:
+            value = P.get(instance, path)
+            if isinstance(value, np.ndarray) and (np.shares_memory(value, setup.inputs) or
+                                                  np.shares_memory(value, setup.targets.value)):
+                continue
+            saved = P.copy(value)
+            noise = rng.standard_normal(np.shape(value)) * 1e-3 * (1 + np.abs(saved))
+            P.put(instance, path, saved + noise if isinstance(value, np.ndarray)
+                  else float(saved + noise))
+            try:
+                moved = network.output(call)
+            except Exception:  # noqa: BLE001 - a value the forward cannot take is no parameter
+                moved = base
+            finally:
+                P.put(instance, path, saved)
+            if moved.shape != base.shape or not np.array_equal(moved, base):
+                kept.append(path)
+        return kept
+
+    # -- 3. the loss and its numerical gradient ---------------------------------------------
+
+    def loss_method(self) -> Optional[str]:
+        chosen = self.options.get("loss")
+        if chosen in (losses.MSE, losses.CE):
+            return None
+        cls = self.namespace[self.plan["class"]]
+        if chosen:
+            if not callable(getattr(cls, chosen, None)):
+                raise CheckError(f"--loss {chosen}: not mse, cross-entropy or a method of "
+                                 f"{self.plan['class']}")
+            return chosen
+        return next((n for n in naming.LOSS_NAMES if callable(getattr(cls, n, None))), None)
+
+    def evaluator(self, network: Network, setup: Setup, method: Optional[str], kinds):
+        call = Call(setup.inputs, setup.targets.value)
+
+        def implied() -> Dict[str, float]:
+            out = network.output(call)
+            return losses.implied(out, setup.targets.aligned, setup.targets.axis, kinds)
+
+        def by_method() -> Dict[str, float]:
+            out = network.output(call)
+            function = getattr(network.instance, method)
+            value = function(**arguments(function, Call(setup.inputs, setup.targets.value, out),
+                                         f"`{method}`"))
+            return {method: float(value)}
+
+        return by_method if method else implied
+
+    # -- 4. the training step ---------------------------------------------------------------
+
+    def run_step(self, setup: Setup, rate: float, paths: List[P.Path],
+                 start: Dict[P.Path, object]) -> Tuple[Dict[P.Path, object], Dict[P.Path, str], Call]:
+        network = self._network(rate, setup.steps, setup.layout)
+        instance = network.instance
+        for path in paths:
+            P.put(instance, path, P.copy(start[path]))
+        watched = {id(P.get(instance, path)): path for path in paths}
+        call = self._call(setup.inputs, setup.targets, rate)
+        failures = network.step(call, self._watch(instance))
+        after = {path: P.copy(P.get(instance, path)) for path in paths}
+        failed = {watched[key]: message for key, message in failures.items() if key in watched}
+        return after, failed, call

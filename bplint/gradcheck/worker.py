@@ -1,0 +1,71 @@
+"""The subprocess that executes the script's definitions: ``python -m bplint.gradcheck.worker``.
+
+Reads the plan (JSON) on stdin, writes the results (JSON) on stdout. Whatever the user's code
+prints is discarded; its warnings are silenced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import warnings
+
+
+def _check_all(request: dict) -> dict:
+    from bplint.files import UnreadableFile, read_source
+    from bplint.gradcheck.assess import assess
+    from bplint.gradcheck.check import Checker
+    from bplint.gradcheck.instantiate import CheckError
+    from bplint.gradcheck.loader import LoadError, load
+
+    path = request["path"]
+    try:
+        module, _ = load(path, read_source(path).text)
+    except (LoadError, UnreadableFile) as exc:
+        return {"error": f"cannot load the definitions: {exc}"}
+    results = []
+    for plan in request["plans"]:
+        try:
+            results.append(assess(Checker(module.__dict__, plan, request["options"])))
+        except CheckError as exc:
+            results.append({"class": plan["class"], "error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - the user's code failed somewhere unexpected
+            results.append({"class": plan["class"],
+                            "error": f"the check failed: {type(exc).__name__}: {exc}"})
+    return {"results": results}
+
+
+def respond(request: dict) -> dict:
+    """The results for one request, the user's output and warnings kept out of the way."""
+    try:
+        import numpy as np
+    except ImportError:
+        return {"error": "gradcheck needs NumPy, which this Python cannot import"}
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), \
+            np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return _check_all(request)
+
+
+def main() -> None:
+    try:  # before the plan arrives, while the parent is still making it
+        import importlib
+
+        importlib.import_module("bplint.gradcheck.assess")  # and NumPy with it
+    except ImportError:
+        pass
+    text = sys.stdin.read()
+    if not text.strip():
+        return  # cancelled
+    sys.stdin = open(os.devnull)  # the user's code reads nothing
+    out = sys.stdout
+    response = respond(json.loads(text))
+    out.write(json.dumps(response))
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()
