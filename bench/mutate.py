@@ -552,7 +552,7 @@ def _cached_activations(program: Program) -> Iterator[Tuple[cst.FunctionDef, cst
     for cls in program.nodes(cst.ClassDef):
         if any(dotted(base.value) not in ("object", "") for base in cls.bases):
             continue
-        methods = [f for f in program.nodes(cst.FunctionDef) if program.parents[program.parents[f]] is cls]
+        methods = [f for f in program.nodes(cst.FunctionDef) if program.parents.get(program.parents[f]) is cls]
         stores: Dict[str, List[Tuple[cst.FunctionDef, cst.Assign]]] = {}
         reads_by_name: Dict[str, List[Tuple[cst.FunctionDef, cst.Attribute]]] = {}
         for method in methods:

@@ -104,9 +104,10 @@ def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> Optional[
         try:
             write_atomically(path, done.text.encode(_encoding(data)))
         except OSError as exc:
-            outcome.errors.append(FileError(
-                path, f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"))
-            outcome.fixed = 0
+            # The file keeps its bugs: report them as they are, with why nothing was fixed.
+            findings, errors = check_source(SourceFile(path, text), config)
+            reason = f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"
+            return FileOutcome(findings, errors + [FileError(path, reason)], 0, outcome.diff)
     return outcome
 
 
