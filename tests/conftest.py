@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from typing import List, Set, Tuple
 
@@ -15,6 +16,39 @@ _EXPECT = re.compile(_MARKER.format("expect"))
 _KNOWN_MISS = re.compile(_MARKER.format("known-miss"))
 _FALSE_POSITIVE = re.compile(_MARKER.format("false-positive"))
 
+
+# A training script whose update climbs the gradient: BP201 on row 8.
+ASCENDING_SCRIPT = textwrap.dedent("""\
+    import numpy as np
+
+    W = np.random.randn(3, 1)
+    X = np.random.randn(8, 3)
+    y = np.random.randn(8, 1)
+    for _ in range(10):
+        pred = X @ W
+        W += 0.1 * X.T @ (pred - y)
+    """)
+# A logistic regression whose loss takes an unguarded log: BP504, a warning, on row 11.
+UNGUARDED_LOG_SCRIPT = textwrap.dedent("""\
+    import numpy as np
+
+
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+    def bce(w, X, y):
+        p = sigmoid(X @ w)
+        return -np.mean(y * np.log(p))
+
+
+    w = np.random.randn(3, 1)
+    for _ in range(3):
+        X = np.random.randn(8, 3)
+        y = np.random.rand(8, 1)
+        print(bce(w, X, y))
+        w -= 0.1 * X.T @ (sigmoid(X @ w) - y)
+    """)
 
 def _markers(path: Path, pattern) -> Set[Tuple[int, str]]:
     found = set()

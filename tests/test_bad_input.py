@@ -7,17 +7,9 @@ import textwrap
 import pytest
 
 from bplint.checks import gradient
+from conftest import ASCENDING_SCRIPT
 
-GOOD_BUGGY = textwrap.dedent("""\
-    import numpy as np
-
-    W = np.random.randn(3, 1)
-    X = np.random.randn(8, 3)
-    y = np.random.randn(8, 1)
-    for _ in range(10):
-        pred = X @ W
-        W += 0.1 * X.T @ (pred - y)
-    """)
+GOOD_BUGGY = ASCENDING_SCRIPT
 
 
 @pytest.fixture

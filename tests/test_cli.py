@@ -9,6 +9,7 @@ import pytest
 
 from bplint import __version__
 from bplint.catalogue import catalogue
+from conftest import UNGUARDED_LOG_SCRIPT
 
 BUGGY = textwrap.dedent("""\
     import numpy as np
@@ -198,26 +199,7 @@ def test_bad_config_is_a_clear_error(run_cli, project, body, message):
 
 
 def test_warnings_say_so_in_text_and_json(run_cli, tmp_path):
-    (tmp_path / "loss.py").write_text(textwrap.dedent("""\
-        import numpy as np
-
-
-        def sigmoid(z):
-            return 1.0 / (1.0 + np.exp(-z))
-
-
-        def bce(w, X, y):
-            p = sigmoid(X @ w)
-            return -np.mean(y * np.log(p))
-
-
-        w = np.random.randn(3, 1)
-        for _ in range(3):
-            X = np.random.randn(8, 3)
-            y = np.random.rand(8, 1)
-            print(bce(w, X, y))
-            w -= 0.1 * X.T @ (sigmoid(X @ w) - y)
-        """), encoding="utf-8")
+    (tmp_path / "loss.py").write_text(UNGUARDED_LOG_SCRIPT, encoding="utf-8")
     code, out, _ = run_cli("check", "-q", "loss.py", cwd=tmp_path)
     assert code == 1
     assert out.startswith("loss.py:10:25: BP504 warning: `np.log(p)` takes the log of a sigmoid")

@@ -17,7 +17,7 @@ from bplint.diagnostics import FileError
 from bplint.engine import check_paths
 from bplint.files import discover
 from bplint.notebooks import mask_cell, read_notebook, render_cells, write_cells
-from conftest import FIXTURES, ROOT
+from conftest import ASCENDING_SCRIPT, FIXTURES, ROOT
 
 NOTEBOOKS = FIXTURES / "notebooks"
 VALID = ["bug_across_cells.ipynb", "ok_magics.ipynb", "seed3_mnist_dropout.ipynb"]
@@ -29,16 +29,7 @@ ACROSS_BP201 = ("bug_across_cells.ipynb:cell 6:5:5: BP201 `W2 += ...` moves `W2`
                 "the gradient of the loss; use `-=` to descend (or flip the error)")
 INVALID = "invalid.ipynb: error: invalid notebook: 'outputs' is a required property (at cells/0)\n"
 
-BUGGY_SCRIPT = textwrap.dedent("""\
-    import numpy as np
-
-    W = np.random.randn(3, 1)
-    X = np.random.randn(8, 3)
-    y = np.random.randn(8, 1)
-    for _ in range(10):
-        pred = X @ W
-        W += 0.1 * X.T @ (pred - y)
-    """)
+BUGGY_SCRIPT = ASCENDING_SCRIPT
 
 
 def _notebook(path, *cells):

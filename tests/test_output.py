@@ -7,14 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from bplint.catalogue import parse_rule_doc
 from bplint.report import terminal
 from bplint.report.terminal import caret_line, fix_hint, use_colour
-from conftest import FIXTURES
+from conftest import FIXTURES, UNGUARDED_LOG_SCRIPT
 
 SEEDS = FIXTURES / "seeds"
 SEED_FILES = ["seed1_bp_column_vectors.py", "seed2_bp_xor_rows.py", "seed3_mnist_dropout.py",
@@ -126,26 +125,7 @@ def test_colour_is_for_text_on_stdout_only(run_cli, monkeypatch, tmp_path):
 
 
 def test_warnings_are_yellow(run_cli, monkeypatch, tmp_path):
-    (tmp_path / "loss.py").write_text(textwrap.dedent("""\
-        import numpy as np
-
-
-        def sigmoid(z):
-            return 1.0 / (1.0 + np.exp(-z))
-
-
-        def bce(w, X, y):
-            p = sigmoid(X @ w)
-            return -np.mean(y * np.log(p))
-
-
-        w = np.random.randn(3, 1)
-        for _ in range(3):
-            X = np.random.randn(8, 3)
-            y = np.random.rand(8, 1)
-            print(bce(w, X, y))
-            w -= 0.1 * X.T @ (sigmoid(X @ w) - y)
-        """), encoding="utf-8")
+    (tmp_path / "loss.py").write_text(UNGUARDED_LOG_SCRIPT, encoding="utf-8")
     monkeypatch.setenv("FORCE_COLOR", "1")
     code, out, _ = run_cli("check", "-q", "loss.py", cwd=tmp_path)
     assert code == 1

@@ -11,18 +11,9 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT
+from conftest import ASCENDING_SCRIPT, ROOT
 
-BUGGY = textwrap.dedent("""\
-    import numpy as np
-
-    W = np.random.randn(3, 1)
-    X = np.random.randn(8, 3)
-    y = np.random.randn(8, 1)
-    for _ in range(10):
-        pred = X @ W
-        W += 0.1 * X.T @ (pred - y)
-    """)
+BUGGY = ASCENDING_SCRIPT
 BP201 = ("BP201 `W += ...` moves `W` up the gradient: the step comes from the error `(pred - y)` "
          "(line {row}), prediction - target, the gradient of the loss; use `-=` to descend "
          "(or flip the error)")
