@@ -11,7 +11,7 @@ import io
 import tokenize
 import warnings
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 from bplint.config import Config
 from bplint.diagnostics import FileError, Finding
@@ -31,7 +31,9 @@ class FixOutcome:
 
 
 @dataclass
-class FileOutcome:
+class FixedFile:
+    """One file after ``--fix``: what is left in it, how many fixes it took, and their diff."""
+
     findings: List[Finding]
     errors: List[FileError]
     fixed: int = 0
@@ -40,6 +42,8 @@ class FileOutcome:
 
 @dataclass
 class FixedText:
+    """A source after fixing in rounds, and the findings of its final text."""
+
     findings: List[Finding]
     errors: List[FileError]
     fixed: int
@@ -55,8 +59,6 @@ def fix_paths(paths: Sequence[str], config: Config, unsafe: bool, write: bool) -
             done = _fix_notebook(path, config, unsafe, write)
         else:
             done = _fix_file(path, config, unsafe, write)
-        if done is None:
-            continue
         outcome.result.findings.extend(done.findings)
         outcome.result.errors.extend(done.errors)
         outcome.result.files_checked += 1
@@ -89,14 +91,14 @@ def fix_text(path: str, text: str, config: Config, unsafe: bool) -> FixedText:
     return FixedText(findings, errors, fixed, current if current != text else None)
 
 
-def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> Optional[FileOutcome]:
+def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> FixedFile:
     try:
         data = read_bytes(path)
         text = decode_source(data)
     except UnreadableFile as exc:
-        return FileOutcome([], [FileError(path, str(exc))])
+        return FixedFile([], [FileError(path, str(exc))])
     done = fix_text(path, text, config, unsafe)
-    outcome = FileOutcome(done.findings, done.errors, done.fixed)
+    outcome = FixedFile(done.findings, done.errors, done.fixed)
     if done.text is None:
         return outcome
     outcome.diff = unified_diff(path, text, done.text)
@@ -107,11 +109,11 @@ def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> Optional[
             # The file keeps its bugs: report them as they are, with why nothing was fixed.
             findings, errors = check_source(SourceFile(path, text), config)
             reason = f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"
-            return FileOutcome(findings, errors + [FileError(path, reason)], 0, outcome.diff)
+            return FixedFile(findings, errors + [FileError(path, reason)], 0, outcome.diff)
     return outcome
 
 
-def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Optional[FileOutcome]:
+def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> FixedFile:
     """One round of fixes, each applied to its own cell's source; only those cells are rewritten."""
     from bplint.engine import check_notebook
     from bplint.notebooks import read_notebook, render_cells
@@ -119,7 +121,7 @@ def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Optio
     findings, errors, _ = check_notebook(path, config)
     fixable = applicable(findings, unsafe)
     if errors or not fixable:
-        return FileOutcome(findings, errors)
+        return FixedFile(findings, errors)
     notebook = read_notebook(path)
     new_sources = {}
     fixed = 0
@@ -135,8 +137,8 @@ def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Optio
             fixed += applied
             diffs.append(unified_diff(f"{path}:cell {cell}", source, new))
     if not new_sources:
-        return FileOutcome(findings, errors)
-    outcome = FileOutcome(findings, errors, fixed, "".join(diffs))
+        return FixedFile(findings, errors)
+    outcome = FixedFile(findings, errors, fixed, "".join(diffs))
     if write:
         try:
             write_atomically(path, render_cells(path, new_sources))
@@ -173,9 +175,3 @@ def unified_diff(path: str, before: str, after: str) -> str:
     lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                  f"a/{path}", f"b/{path}")
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n" for line in lines)
-
-
-def split_fixable(findings: Sequence[Finding]) -> Tuple[int, int]:
-    """How many findings ``--fix`` would fix, and how many only ``--unsafe-fixes`` would."""
-    safe = len(applicable(findings, unsafe=False))
-    return safe, len(applicable(findings, unsafe=True)) - safe
