@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 import io
 import tokenize
-import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
@@ -18,6 +17,7 @@ from bplint.diagnostics import FileError, Finding
 from bplint.engine import Result, check_source
 from bplint.files import SourceFile, UnreadableFile, decode_source, discover, is_notebook, read_bytes
 from bplint.fixes import applicable, apply_fixes, write_atomically
+from bplint.prefilter import syntax_error
 
 # Fixing one bug can reveal or move another; ruff stops after a bounded number of rounds too.
 MAX_ROUNDS = 10
@@ -81,7 +81,7 @@ def fix_text(path: str, text: str, config: Config, unsafe: bool) -> FixedText:
         candidate, applied = apply_fixes(current, fixes)
         if candidate == current:
             break
-        problem = _syntax_problem(candidate)
+        problem = syntax_error(candidate, path)
         if problem:
             errors = [FileError(path, f"a fix would make the file invalid ({problem}); left unchanged")]
             break
@@ -132,7 +132,7 @@ def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Fixed
         new, applied = apply_fixes(source, fixes)
         # Masking keeps rows and columns, so the masked cell checks that the fixed cell parses.
         masked, _ = apply_fixes(notebook.masked_cells.get(cell, source), fixes)
-        if new != source and _syntax_problem(masked) is None:
+        if new != source and syntax_error(masked, path) is None:
             new_sources[cell] = new
             fixed += applied
             diffs.append(unified_diff(f"{path}:cell {cell}", source, new))
@@ -159,16 +159,6 @@ def _encoding(data: bytes) -> str:
         return "utf-8"
 
 
-def _syntax_problem(text: str) -> Optional[str]:
-    try:
-        with warnings.catch_warnings():  # the user's own warnings are not ours to print
-            warnings.simplefilter("ignore")
-            compile(text, "<fixed>", "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return f"syntax error at line {exc.lineno}"
-    except ValueError as exc:
-        return str(exc)
-    return None
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

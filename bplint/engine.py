@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -151,12 +150,9 @@ def _refuse_deep_nesting(source: SourceFile) -> Optional[FileError]:
     """Let CPython judge a deeply nested file before libcst sees it."""
     if not _nesting_too_deep(source.text):
         return None
-    try:
-        compile(source.text, source.path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as syntax:
-        return FileError(source.path, f"syntax error at line {syntax.lineno}: {syntax.msg}")
-    except (RecursionError, MemoryError):
-        pass
+    reason = syntax_error(source.text, source.path)
+    if reason is not None:
+        return FileError(source.path, reason)
     return FileError(source.path, f"nested more than {_SAFE_DEPTH} brackets deep; too deep to analyse")
 
 

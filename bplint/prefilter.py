@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from typing import Optional
 
 _NETWORK_WORDS = re.compile(r"numpy|forward|backward|backprop|\.dot\(|[\w)\]]\s*@=?\s*[\w(\[.-]",
@@ -21,9 +22,12 @@ def might_hold_a_network(text: str) -> bool:
 
 
 def syntax_error(text: str, path: str) -> Optional[str]:
-    """CPython's words for the file's first syntax error, or None when it compiles."""
+    """CPython's words for the file's first syntax error, or None when it compiles. The code's
+    own SyntaxWarnings (``x is 0``) are not printed: they are not bplint's to report."""
     try:
-        compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as exc:
         where = f"line {exc.lineno}, column {exc.offset}" if exc.offset else f"line {exc.lineno}"
         return f"syntax error at {where}: {exc.msg}"

@@ -126,8 +126,8 @@ def test_deep_nesting_in_a_real_process(tmp_path):
     write(tmp_path, "lists.py", "import numpy as np\nx = " + "[" * 1000 + "]" * 1000 + "\n")
     code, out, err = bplint("check", "-q", "--no-config", ".", cwd=tmp_path)
     assert (code, out) == (2, finding("a_net.py"))
-    assert err == ("lists.py: error: syntax error at line 2: too many nested parentheses\n"
-                   "parens.py: error: syntax error at line 2: too many nested parentheses\n"
+    assert err == ("lists.py: error: syntax error at line 2, column 205: too many nested parentheses\n"
+                   "parens.py: error: syntax error at line 2, column 205: too many nested parentheses\n"
                    "unary.py: error: too deeply nested to analyse\n")
 
 

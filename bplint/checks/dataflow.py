@@ -275,13 +275,13 @@ def _store_local(method: Function, name: str) -> Optional[Change]:
     return Change(assignments[-1], f"{method.self_name}.{name} = {name}", after=True)
 
 
-def _attribute_texts(context: FileContext, node: cst.CSTNode) -> Set[str]:
-    """The text of every attribute chain in an expression (``self.W2`` in ``d @ self.W2.T``)."""
+def _attribute_names(node: cst.CSTNode) -> Set[str]:
+    """The dotted name of every attribute chain in an expression (``self.W2`` in ``d @ self.W2.T``)."""
     found: Set[str] = set()
 
     class _Attributes(cst.CSTVisitor):
         def visit_Attribute(self, attribute: cst.Attribute) -> None:
-            found.add(context.code(attribute))
+            found.add(dotted_name(attribute))
 
     node.visit(_Attributes())
     return found
@@ -292,10 +292,10 @@ class StaleWeights(Check):
 
     def run(self, context: FileContext) -> Iterable[Report]:
         for node, (key, update) in context.analysis.stale_reads.items():
-            target = context.code(self.target_of(update))
-            if key.startswith(".") and target not in _attribute_texts(context, node):
+            target = self.target_of(update)
+            if key.startswith(".") and dotted_name(target) not in _attribute_names(node):
                 continue  # ``b.grad.eval += g`` is not the ``weight.eval`` this product reads
-            name = self.short(target, 40)
+            name = self.short(context.code(target), 40)
             line = context.line_of(update)
             yield Report(node, (
                 f"`{name}` was already updated on line {line}, so this carries the error back "
