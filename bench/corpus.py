@@ -11,7 +11,7 @@ sha256), so the corpus is the same on every machine:
 
     python bench/corpus.py --fetch   # download, verify, extract the .py files (idempotent)
     python bench/corpus.py --list    # every corpus file, sorted; a summary line on stderr
-    python bench/corpus.py --run     # bplint over the installed stdlib, numpy, libcst and typer
+    python bench/corpus.py --run     # bplint over the installed stdlib, numpy, libcst and click
     python bench/corpus.py --run FOLDER...   # ... or over these folders
 
 `--run` is the robustness half: code that is not network code, where every finding is almost
@@ -340,12 +340,12 @@ def summary(files: list[Path], packages: int) -> str:
 
 
 def installed_code() -> list[Path]:
-    """The standard library's sources and the installed numpy, libcst and typer packages."""
+    """The standard library's sources and the installed numpy, libcst and click packages."""
     import importlib.util
     import sysconfig
 
     folders = [Path(sysconfig.get_paths()["stdlib"])]
-    for name in ("numpy", "libcst", "typer"):
+    for name in ("numpy", "libcst", "click"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations:
             folders.append(Path(list(spec.submodule_search_locations)[0]))
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--fetch", action="store_true", help="download, verify and extract the corpus")
     mode.add_argument("--list", action="store_true", help="print every corpus .py file, sorted")
     mode.add_argument("--run", nargs="*", type=Path, metavar="FOLDER",
-                      help="run bplint over these folders (default: stdlib, numpy, libcst, typer)")
+                      help="run bplint over these folders (default: stdlib, numpy, libcst, click)")
     parser.add_argument("--cache", type=Path, default=CACHE, help=f"cache folder (default: {CACHE})")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--verbose", action="store_true", help="also list the files that cannot be analysed")

@@ -120,7 +120,7 @@ def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Fixed
 
     findings, errors, _ = check_notebook(path, config)
     fixable = applicable(findings, unsafe)
-    if errors or not fixable:
+    if not fixable:  # fixes never touch a cell that does not compile (its rows are masked)
         return FixedFile(findings, errors)
     notebook = read_notebook(path)
     new_sources = {}

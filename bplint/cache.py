@@ -116,4 +116,5 @@ def _finding(record: dict) -> Finding:
         fix = Fix(fix["applicability"], fix["message"],
                   tuple(Edit(Span(**e["span"]), e["content"]) for e in fix["edits"]))
     return Finding(record["path"], Span(**record["span"]), record["code"], record["name"],
-                   record["severity"], record["message"], fix, record.get("cell"))
+                   record["severity"], record["message"], fix, record.get("cell"),
+                   record.get("hint"))

@@ -1,37 +1,39 @@
-"""The command line: ``bplint check``, ``bplint rules``, ``bplint explain``."""
+"""The command line: ``bplint check``, ``shapes``, ``gradcheck``, ``rules``, ``explain``.
+
+Built on click directly (see pyproject.toml for why not typer); the heavy modules (libcst, the
+analysis, the reporters) are imported inside the commands that need them.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional, TextIO
+from typing import List, NoReturn, Optional, Sequence, TextIO
 
-import typer
+import click
 
 from bplint import __version__
 from bplint.catalogue import catalogue
 from bplint.config import Config, ConfigError, find_pyproject, load_config, validate_codes
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
-                  help="Static bug finder for handwritten NumPy backpropagation code.")
-
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"bplint {__version__}")
-        raise typer.Exit()
+def _version(context: click.Context, _option: click.Parameter, value: bool) -> None:
+    if value and not context.resilient_parsing:
+        click.echo(f"bplint {__version__}")
+        context.exit()
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Show the version and exit.")) -> None:
+@click.group(no_args_is_help=True, context_settings={"help_option_names": ["--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
+def app() -> None:
     """Static bug finder for handwritten NumPy backpropagation code."""
 
 
-def _codes(values: Optional[List[str]]) -> List[str]:
+def _codes(values: Optional[Sequence[str]]) -> List[str]:
     return [code for value in values or [] for code in value.split(",") if code.strip()]
 
 
@@ -45,9 +47,9 @@ def _resolve_config(paths: List[str], config_path: Optional[Path], no_config: bo
     return load_config(found, known) if found else Config()
 
 
-def _fail(message: str) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(EXIT_ERROR)
+def _fail(message: str) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(EXIT_ERROR)
 
 
 def _open_output(path: Path) -> TextIO:
@@ -56,30 +58,33 @@ def _open_output(path: Path) -> TextIO:
         return open(path, "w", encoding="utf-8")
     except OSError as exc:
         _fail(f"bplint: error: cannot write `{path}`: {exc.strerror or type(exc).__name__}")
-        raise  # unreachable: _fail exits
 
 
 @app.command()
-def check(
-    paths: Optional[List[str]] = typer.Argument(None, help="Files or folders to check (default: .)."),
-    select: Optional[List[str]] = typer.Option(None, "--select", help="Only these codes or prefixes (comma-separated)."),
-    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Skip these codes or prefixes (comma-separated)."),
-    exclude: Optional[List[str]] = typer.Option(None, "--exclude", help="More file or folder patterns to skip."),
-    output_format: str = typer.Option("text", "--format", help="Output format: text, json, sarif (SARIF 2.1.0) or github (GitHub Actions annotations)."),
-    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when there are findings."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Findings only, no summary line."),
-    config_path: Optional[Path] = typer.Option(None, "--config", help="Read settings from this TOML file."),
-    no_config: bool = typer.Option(False, "--no-config", help="Ignore pyproject.toml settings."),
-    statistics: bool = typer.Option(False, "--statistics", help="Count the findings per rule instead of listing them."),
-    show_source: bool = typer.Option(False, "--show-source", help="Show each finding's source line, carets under it and a fix hint (text format)."),
-    output_file: Optional[Path] = typer.Option(None, "--output-file", "-o", help="Write the report to this file instead of stdout."),
-    fix: bool = typer.Option(False, "--fix", help="Apply safe fixes to the files, then report what is left."),
-    diff: bool = typer.Option(False, "--diff", help="Print the fixes as a unified diff; write nothing."),
-    unsafe_fixes: bool = typer.Option(False, "--unsafe-fixes", help="Also apply (or show) fixes that may change the program's meaning."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help="Processes to check files in (default: one per core; 1: no extra processes)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write .bplint_cache/ (also: BPLINT_NO_CACHE=1)."),
-    stdin_filename: Optional[str] = typer.Option(None, "--stdin-filename", help="The name to report the program read from stdin (`-`) under."),
-) -> None:
+@click.argument("paths", nargs=-1)
+@click.option("--select", multiple=True, help="Only these codes or prefixes (comma-separated).")
+@click.option("--ignore", multiple=True, help="Skip these codes or prefixes (comma-separated).")
+@click.option("--exclude", multiple=True, help="More file or folder patterns to skip.")
+@click.option("--format", "output_format", default="text", show_default=True,
+              help="Output format: text, json, sarif (SARIF 2.1.0) or github (GitHub Actions annotations).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (not when a file could not be checked).")
+@click.option("--quiet", "-q", is_flag=True, help="Findings only, no summary line.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Read settings from this TOML file.")
+@click.option("--no-config", is_flag=True, help="Ignore pyproject.toml settings.")
+@click.option("--statistics", is_flag=True, help="Count the findings per rule instead of listing them.")
+@click.option("--show-source", is_flag=True, help="Show each finding's source line, carets under it and a fix hint (text format).")
+@click.option("--output-file", "-o", type=click.Path(path_type=Path), help="Write the report to this file instead of stdout.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes to the files, then report what is left.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply (or show) fixes that may change the program's meaning.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes to check files in (default: one per core; 1: no extra processes).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .bplint_cache/ (also: BPLINT_NO_CACHE=1).")
+@click.option("--stdin-filename", help="The name to report the program read from stdin (`-`) under.")
+def check(paths: Sequence[str], select: Sequence[str], ignore: Sequence[str], exclude: Sequence[str],
+          output_format: str, exit_zero: bool, quiet: bool, config_path: Optional[Path],
+          no_config: bool, statistics: bool, show_source: bool, output_file: Optional[Path],
+          fix: bool, diff: bool, unsafe_fixes: bool, jobs: Optional[int], no_cache: bool,
+          stdin_filename: Optional[str]) -> None:
     """Check Python files for backpropagation bugs (`-` reads a program from stdin)."""
     from bplint.engine import Result, check_paths, check_stdin
     from bplint.parallel import default_jobs
@@ -117,24 +122,26 @@ def check(
                              cache=None if no_cache else _cache(config),
                              progress=_progress_bar) if files else Result()
         if read_stdin:
-            data = typer.get_binary_stream("stdin").read()
+            data = sys.stdin.buffer.read()
             result.add(check_stdin(stdin_filename or "-", data, config))
             result.findings.sort(key=lambda finding: finding.sort_key())
     colour = sink is None and output_format == "text" and use_colour(sys.stdout)
     report = render_report(result.findings, output_format, quiet=quiet, statistics=statistics,
                            show_source=show_source, colour=colour, fixed=fixed,
-                           unsafe_fixes=unsafe_fixes)
+                           unsafe_fixes=unsafe_fixes, errors=result.errors)
     if sink is None:
         sys.stdout.write(report)
     else:
         with sink:
             sink.write(report)
-    for error in result.errors:
-        typer.echo(error.render(), err=True)
-    if result.errors:
-        raise typer.Exit(EXIT_ERROR)
+    if sink is not None or output_format != "text" or statistics:
+        # The report holds them too, but not where a person reads the terminal.
+        for error in sorted(result.errors, key=lambda e: e.sort_key()):
+            click.echo(error.render(), err=True)
+    if result.errors:  # not hidden by --exit-zero: the report is incomplete, not just failing
+        sys.exit(EXIT_ERROR)
     if result.findings and not exit_zero:
-        raise typer.Exit(EXIT_FINDINGS)
+        sys.exit(EXIT_FINDINGS)
 
 
 def _cache(config: Config):
@@ -150,7 +157,7 @@ def _progress_bar(total: int):
     """A progress bar on stderr for many files, when stderr is a terminal; else nothing."""
     if total < 50 or not sys.stderr.isatty():
         return None
-    bar = typer.progressbar(length=total, file=sys.stderr, label="checking")
+    bar = click.progressbar(length=total, file=sys.stderr, label="checking")
     bar.__enter__()
     done = [0]
 
@@ -178,17 +185,16 @@ def _show_diff(paths: List[str], config: Config, unsafe: bool, sink) -> None:
         with sink:
             sink.write(text)
     for error in outcome.result.errors:
-        typer.echo(error.render(), err=True)
+        click.echo(error.render(), err=True)
     if outcome.result.errors:
-        raise typer.Exit(EXIT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if outcome.diffs else EXIT_CLEAN)
 
 
 @app.command()
-def shapes(
-    path: str = typer.Argument(..., help="A Python file."),
-    output_format: str = typer.Option("text", "--format", help="Output format: text or json."),
-) -> None:
+@click.argument("path")
+@click.option("--format", "output_format", default="text", show_default=True, help="Output format: text or json.")
+def shapes(path: str, output_format: str) -> None:
     """Show the shape bplint infers for every assigned array, by function ("?" where unknown)."""
     from bplint.engine import infer_shapes
     from bplint.report.shapes_table import render_shapes_json, render_shapes_text
@@ -196,30 +202,34 @@ def shapes(
     if output_format not in ("text", "json"):
         _fail(f"bplint: error: unknown format `{output_format}` (choose from text, json)")
     rows, errors = infer_shapes(path)
-    for error in errors:
-        typer.echo(error.render(), err=True)
-    if errors:
-        raise typer.Exit(EXIT_ERROR)
     render = render_shapes_json if output_format == "json" else render_shapes_text
-    sys.stdout.write(render(path, rows))
+    if rows or not errors:  # a notebook's other cells, when one cell does not compile
+        sys.stdout.write(render(path, rows))
+    for error in errors:
+        click.echo(error.render(), err=True)
+    if errors:
+        sys.exit(EXIT_ERROR)
 
 
 @app.command()
-def gradcheck(
-    script: str = typer.Argument(..., help="A Python file that defines a network class."),
-    class_name: Optional[str] = typer.Option(None, "--class", help="Check only this class."),
-    init: Optional[str] = typer.Option(None, "--init", help='Constructor arguments, e.g. "input_size=3,hidden_size=4,output_size=2" (values are Python expressions).'),
-    input_shape: Optional[str] = typer.Option(None, "--input-shape", help="The inputs' shape, e.g. 5,3."),
-    loss: Optional[str] = typer.Option(None, "--loss", help="mse, cross-entropy (ce) or the name of a loss method of the class (default: the class's loss method, else the better fit)."),
-    timeout: float = typer.Option(20.0, "--timeout", min=0.1, help="Seconds before the check is stopped."),
-) -> None:
-    """Check each network's training step against finite differences of its loss.
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--class", "class_name", help="Check only this class (a network, layer, loss or model).")
+@click.option("--init", help='Constructor arguments of a network, e.g. "input_size=3,hidden_size=4,output_size=2" (values are Python expressions).')
+@click.option("--input-shape", help="A network's inputs' shape, e.g. 5,3.")
+@click.option("--loss", help="mse, cross-entropy (ce) or the name of a loss method of the network class (default: the class's loss method, else the better fit).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=20.0, show_default=True, help="Seconds for each unit or network before its check is stopped.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format: text tables or a JSON array with one record per unit.")
+def gradcheck(paths: Sequence[str], class_name: Optional[str], init: Optional[str],
+              input_shape: Optional[str], loss: Optional[str], timeout: float,
+              output_format: str) -> None:
+    """Check every hand-written gradient against finite differences: forward/backward function pairs, layers, activations, losses, models and whole networks, in files, folders and notebooks.
 
-    This EXECUTES code from SCRIPT (its imports, functions, classes and simple constants, never its other module-level statements), in a subprocess. `bplint check` never executes anything.
+    This EXECUTES code from the files (their imports, functions, classes and simple constants, never their other module-level statements), in a subprocess. `bplint check` never executes anything.
     """
     from bplint.gradcheck.command import run_gradcheck
 
-    raise typer.Exit(run_gradcheck(script, class_name, init, input_shape, loss, timeout))
+    sys.exit(run_gradcheck(list(paths), class_name, init, input_shape, loss, timeout,
+                           output_format))
 
 
 @app.command()
@@ -228,21 +238,22 @@ def rules() -> None:
     docs = list(catalogue().values())
     width = max(len(doc.name) for doc in docs)
     for doc in docs:
-        typer.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity:<8} {doc.summary}")
+        click.echo(f"{doc.code}  {doc.name:<{width}}  {doc.severity:<8} {doc.summary}")
 
 
 @app.command()
-def explain(code: str = typer.Argument(..., help="A rule code, such as BP301.")) -> None:
+@click.argument("code")
+def explain(code: str) -> None:
     """Show a rule's documentation."""
     doc = catalogue().get(code.strip().upper())
     if doc is None:
         _fail(f"bplint: error: unknown rule `{code}` (see `bplint rules`)")
-    typer.echo(doc.text.rstrip("\n"))
+    click.echo(doc.text.rstrip("\n"))
 
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="bplint")
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -11,12 +11,13 @@ import libcst as cst
 from bplint.catalogue import catalogue
 from bplint.checks import ALL_CHECKS, Check, FileContext
 from bplint.config import Config
-from bplint.diagnostics import FileError, Finding, Span
+from bplint.diagnostics import FileError, Finding
 from bplint.fixes import plan_to_fix
 from bplint.files import SourceFile, UnreadableFile, decode_source, discover, is_notebook, read_source
+from bplint.indentation import AS_WRITTEN, Layout, reindent
 from bplint.model import build_model
-from bplint.prefilter import might_hold_a_network, syntax_error
-from bplint.report.shapes_table import ShapeRow
+from bplint.prefilter import might_hold_a_network, syntax_file_error
+from bplint.report.shapes_table import ShapeRow, statement_summary
 from bplint.suppression import expected_error_rows, is_suppressed
 
 
@@ -82,7 +83,11 @@ def check_file(path: str, config: Config, checks: Sequence[Check] = ALL_CHECKS) 
 
 def check_stdin(name: str, data: bytes, config: Config,
                 checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
-    """A program read from standard input (``bplint check -``), reported as ``name``."""
+    """A program read from standard input (``bplint check -``), reported as ``name``; a name
+    ending in ``.ipynb`` reads the data as a notebook."""
+    if is_notebook(name):
+        findings, errors, read = check_notebook(name, config, checks, data)
+        return FileOutcome(tuple(findings), tuple(errors), read)
     try:
         source = SourceFile(name, decode_source(data))
     except UnreadableFile as exc:
@@ -92,39 +97,47 @@ def check_stdin(name: str, data: bytes, config: Config,
 
 def _check_read(source: SourceFile, config: Config, checks: Sequence[Check]) -> FileOutcome:
     if not might_hold_a_network(source.text):
-        reason = syntax_error(source.text, source.path)
-        return FileOutcome((), (FileError(source.path, reason),) if reason else (), True)
+        error = syntax_file_error(source.text, source.path)
+        return FileOutcome((), (error,) if error else (), True)
     findings, errors = check_source(source, config, checks)
     return FileOutcome(tuple(findings), tuple(errors), True)
 
 
-def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHECKS
-                   ) -> Tuple[List[Finding], List[FileError], bool]:
+def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHECKS,
+                   data: Optional[bytes] = None) -> Tuple[List[Finding], List[FileError], bool]:
     """A notebook's findings and errors, placed in its cells (see :mod:`bplint.notebooks`), and
-    whether it could be read. An unreadable or invalid notebook is one error; a cell that does not
-    compile is one error naming the cell and line, and no findings."""
+    whether it could be read (from ``path``, or from its bytes ``data``). An unreadable or invalid
+    notebook is one error; a cell that does not compile is one error naming the cell and line,
+    and the other cells are still checked."""
     from bplint.notebooks import read_notebook
 
     try:
-        notebook = read_notebook(path)
+        notebook = read_notebook(path, data)
     except UnreadableFile as exc:
         return [], [FileError(path, str(exc))], False
-    syntax = notebook.syntax_error()
-    if syntax is not None:
-        return [], [syntax], True
     findings, errors = check_source(notebook.source, config, checks)
     return ([notebook.map_finding(f) for f in findings],
-            [notebook.map_error(e) for e in errors], True)
+            notebook.errors + [notebook.map_error(e) for e in errors], True)
 
 
-def _syntax_error(source: SourceFile, exc: Exception) -> FileError:
-    """One line for a file that does not parse, in CPython's words where it has them."""
-    reason = syntax_error(source.text, source.path)
-    if reason is not None:
-        return FileError(source.path, reason)
-    line = getattr(exc, "raw_line", None)
-    detail = f" at line {line}" if line else ""
-    return FileError(source.path, f"cannot be parsed{detail} (syntax not supported by libcst)")
+_LIBCST_PREFIX = re.compile(r"^(?:parser error: error at \d+:\d+: |tokenizer error: )")
+
+
+def _syntax_error(source: SourceFile, exc: Exception, layout: Layout = AS_WRITTEN) -> FileError:
+    """One line for a file CPython compiles and libcst cannot parse: where libcst stopped (in the
+    original text's columns) and what it expected there."""
+    if not isinstance(exc, cst.ParserSyntaxError):  # libcst's own bug on valid code, no place
+        return FileError(source.path, "cannot be parsed (syntax not supported by libcst: its "
+                                      f"parser fails with {type(exc).__name__})")
+    why = _LIBCST_PREFIX.sub("", exc.message.splitlines()[0] if exc.message else "")
+    detail = f": {why}" if why else ""
+    if exc.message.startswith("tokenizer error"):
+        # libcst's tokenizer places all its errors at 1:1: no place is better than a wrong one.
+        return FileError(source.path, f"cannot be parsed (syntax not supported by libcst{detail})")
+    row = exc.raw_line
+    column = layout.column(row, exc.raw_column + 1)
+    return FileError(source.path, f"cannot be parsed at line {row}, column {column} "
+                                  f"(syntax not supported by libcst{detail})", row=row, column=column)
 
 
 _BRACKETS = re.compile(r"[()\[\]{}]")
@@ -150,36 +163,79 @@ def _refuse_deep_nesting(source: SourceFile) -> Optional[FileError]:
     """Let CPython judge a deeply nested file before libcst sees it."""
     if not _nesting_too_deep(source.text):
         return None
-    reason = syntax_error(source.text, source.path)
-    if reason is not None:
-        return FileError(source.path, reason)
+    error = syntax_file_error(source.text, source.path)
+    if error is not None:
+        return error
     return FileError(source.path, f"nested more than {_SAFE_DEPTH} brackets deep; too deep to analyse")
 
 
-def _parse(source: SourceFile):
-    """The module, or the one-line error that says why the file cannot be analysed."""
+def parse_source(source: SourceFile):
+    """The module, or the one-line error that says why the file cannot be analysed. A module
+    parsed from the re-indented text has the file's rows (only columns differ), so a caller that
+    reads rows only may ignore the layout."""
+    module, _, error = _parse_with_layout(source)
+    return module, error
+
+
+def _parse_with_layout(source: SourceFile) -> Tuple[Optional[cst.Module], Layout, Optional[FileError]]:
+    """The module and where its columns are in the file, or the error. A file CPython compiles
+    but libcst cannot parse as it is is parsed re-indented (see :mod:`bplint.indentation`)."""
     refused = _refuse_deep_nesting(source)
     if refused is not None:
-        return None, refused
+        return None, AS_WRITTEN, refused
     try:
-        return cst.parse_module(source.text), None
-    except cst.ParserSyntaxError as exc:
-        return None, _syntax_error(source, exc)
+        return cst.parse_module(source.text), AS_WRITTEN, None
     except RecursionError:
-        return None, FileError(source.path, "too deeply nested to analyse")
+        return None, AS_WRITTEN, FileError(source.path, "too deeply nested to analyse")
+    except Exception as exc:  # noqa: BLE001 - libcst also raises TypeError on some valid code
+        failure = exc
+    rejected = syntax_file_error(source.text, source.path)
+    if rejected is not None:
+        return None, AS_WRITTEN, rejected
+    reindented = reindent(source.text) if isinstance(failure, cst.ParserSyntaxError) else None
+    if reindented is None:
+        return None, AS_WRITTEN, _syntax_error(source, failure)
+    try:
+        return cst.parse_module(reindented.text), reindented.layout, None
+    except RecursionError:
+        return None, AS_WRITTEN, FileError(source.path, "too deeply nested to analyse")
+    except Exception as exc:  # noqa: BLE001 - as above
+        return None, AS_WRITTEN, _syntax_error(source, exc, reindented.layout)
 
 
 def infer_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
     """What ``bplint shapes`` shows: every assignment with the shape bplint infers for it."""
     if is_notebook(path):
-        return [], [FileError(path, "`bplint shapes` reads Python files, not notebooks (yet)")]
+        return _notebook_shapes(path)
     try:
         source = read_source(path)
     except UnreadableFile as exc:
         return [], [FileError(path, str(exc))]
-    module, error = _parse(source)
+    rows, error = _shape_rows(source)
+    return rows, [error] if error is not None else []
+
+
+def _notebook_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
+    """The shape rows of a notebook's program placed in their cells; none from a cell that does
+    not compile (its stand-in is not what the user wrote), which is an error."""
+    from bplint.notebooks import read_notebook
+
+    try:
+        notebook = read_notebook(path)
+    except UnreadableFile as exc:
+        return [], [FileError(path, str(exc))]
+    rows, error = _shape_rows(notebook.source)
+    broken = {e.cell for e in notebook.errors}
+    placed = [notebook.map_shape_row(r) for r in rows]
+    errors = notebook.errors + ([notebook.map_error(error)] if error is not None else [])
+    return [r for r in placed if r.cell not in broken], errors
+
+
+def _shape_rows(source: SourceFile) -> Tuple[List[ShapeRow], Optional[FileError]]:
+    """The shape rows of one program, by function in the order they first appear."""
+    module, error = parse_source(source)
     if error is not None:
-        return [], [error]
+        return [], error
     context = FileContext(source, module, build_model(module))
     rows = []
     for function, values in context.analysis.parameters.items():
@@ -189,13 +245,11 @@ def infer_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
                 rows.append(ShapeRow(_qualified_name(function), row, f"{name} (parameter)",
                                      values[name]))
     for statement, (function, value) in context.analysis.assignments.items():
-        code = " ".join(context.code(statement).split("\n")[0].split())
-        if len(code) > 72:
-            code = code[:69] + "..."
-        rows.append(ShapeRow(_qualified_name(function), context.line_of(statement), code, value))
+        rows.append(ShapeRow(_qualified_name(function), context.line_of(statement),
+                             statement_summary(context.code(statement)), value))
     order = {name: min(r.row for r in rows if r.function == name) for name in {r.function for r in rows}}
     rows.sort(key=lambda r: (order[r.function], r.row))
-    return rows, []
+    return rows, None
 
 
 def _qualified_name(function) -> str:
@@ -233,7 +287,7 @@ class _FailedAnalysis:
 def check_source(source: SourceFile, config: Config,
                  checks: Iterable[Check] = ALL_CHECKS) -> Tuple[List[Finding], List[FileError]]:
     enabled = [c for c in checks if config.enabled(c.code, source.path)]
-    module, error = _parse(source)
+    module, layout, error = _parse_with_layout(source)
     if error is not None:
         return [], [error]
     try:
@@ -264,13 +318,14 @@ def check_source(source: SourceFile, config: Config,
         try:
             doc = docs[check.code]
             for report in check.run(context):
-                position = context.position(report.node)
-                span = Span(position.start.line, position.start.column + 1,
-                            position.end.line, position.end.column + 1)
+                span = layout.span(context.position(report.node))
+                if layout.reindented:  # its fixes would edit the re-indented text, not the file
+                    report = replace(report, fix=None)
                 if is_suppressed(source.line(span.row), check.code):
                     continue
                 findings.append(Finding(source.path, span, check.code, doc.name, doc.severity,
-                                        report.message, fix=plan_to_fix(context, report.fix)))
+                                        report.message, fix=plan_to_fix(context, report.fix),
+                                        hint=report.hint))
         except _AnalysisFailed:
             pass  # a model-only rule that asks the failed analysis: reported once, above
         except RecursionError:

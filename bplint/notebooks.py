@@ -22,7 +22,8 @@ row and column; the rules never see IPython syntax:
   the same width, so the statement keeps its columns (``pass`` if the statement is not a simple
   statement that compiles on its own);
 - an assignment from a magic or a shell command (``x = !ls``, ``files = %sx ls``) keeps its
-  targets and assigns ``...``;
+  targets and assigns ``...``. As in IPython, that is a logical line whose first ``=`` outside
+  brackets is followed by ``!``, or by ``%`` and a name: ``print('m = %d' % m)`` is code;
 - a cell magic on the first line of a cell (``%%time``): for ``%%time``, ``%%timeit``,
   ``%%capture``, ``%%prun``, ``%%debug`` and ``%%memit``, whose body is Python run in the
   notebook's namespace, only the magic's line is masked; every other cell magic (``%%bash``,
@@ -32,6 +33,12 @@ Only lines that start a logical line are looked at: a ``%`` inside a string or a
 ``# noqa`` comments work on notebook lines as on files (the kept statement of ``%time`` keeps its
 comment too).
 
+A cell that does not compile is one :class:`FileError` naming its cell, row and column, and the
+other cells are still checked. In the joined program it is replaced, row for row, by a stand-in:
+its imports that compile on their own, and every module name it would bind and every ``obj.attr``
+it would store (found by a tolerant scan of its logical lines) assigned an unknown value, so that
+later cells reading them are never reported for them.
+
 :func:`write_cells` rewrites the sources of some code cells (for ``--fix``) and keeps the rest of
 the file as nbformat wrote it. nbformat is imported only when a notebook is read or written.
 """
@@ -39,22 +46,25 @@ the file as nbformat wrote it. nbformat is imported only when a notebook is read
 from __future__ import annotations
 
 import ast
+import io
 import json
+import keyword
 import logging
 import re
+import tokenize
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from bplint.diagnostics import Edit, FileError, Finding, Fix, Span
 from bplint.files import SourceFile, UnreadableFile, read_bytes
+from bplint.report.shapes_table import ShapeRow, statement_summary
 
 # Cell magics whose body is Python run in the notebook's own namespace.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "memit"})
 
 _ESCAPES = ("%", "!", "?", "/", ",", ";")
 _TIME = re.compile(r"(?P<magic>%time\s+|%timeit\s+(?:-[nrp]\s*\d+\s+|-[tcqo]\s+)*)(?P<rest>\S.*)$")
-_MAGIC_ASSIGN = re.compile(r"(?P<lhs>[\w.\[\]'\",\s()*]+?\s*=)(?!=)\s*[!%]")
 _LINE_REFERENCE = re.compile(r"(?:(?<=\()|(?<=\bon )|(?<=\bat ))line (\d+)\b")
 _COMPILE_FLAGS = ast.PyCF_ONLY_AST | getattr(ast, "PyCF_ALLOW_TOP_LEVEL_AWAIT", 0)
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -131,11 +141,51 @@ def _timed_statement(line: str, indent: str) -> Optional[str]:
     return candidate
 
 
+_LAYOUT = frozenset({tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.NEWLINE,
+                     tokenize.COMMENT, tokenize.ENDMARKER})
+_OPENING = frozenset("([{")
+_CLOSING = frozenset(")]}")
+
+
+def _tokens(code: str) -> List[tokenize.TokenInfo]:
+    """The tokens of ``code`` that are code, up to where tokenize gives up (an unclosed string or
+    bracket: the rest of the statement is on later lines)."""
+    found = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            # Python 3.11 reports the spaces before an unknown character (``!``) as tokens too
+            if token.type not in _LAYOUT and token.string.strip():
+                found.append(token)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return found
+
+
+def _first_assignment(tokens: Sequence[tokenize.TokenInfo]) -> Optional[int]:
+    """The index of the statement's first ``=`` outside brackets, as IPython looks for it."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.string in _OPENING:
+            depth += 1
+        elif token.string in _CLOSING:
+            depth = max(0, depth - 1)
+        elif token.string == "=" and depth == 0:
+            return index
+    return None
+
+
 def _magic_assignment(line: str) -> Optional[str]:
-    match = _MAGIC_ASSIGN.match(line)
-    if match is None or not match.group("lhs").strip(" =").strip():
+    """``targets = !cmd`` or ``targets = %magic ...`` as ``targets = ...``; None for code."""
+    tokens = _tokens(line)
+    index = _first_assignment(tokens)
+    if not index:  # no assignment, or a line that starts with ``=``
         return None
-    return match.group("lhs") + " ..."
+    escape = tokens[index + 1: index + 3]
+    shell = bool(escape) and escape[0].string == "!"
+    magic = len(escape) == 2 and escape[0].string == "%" and escape[1].type == tokenize.NAME
+    if not (shell or magic):
+        return None
+    return line[: tokens[index].end[1]] + " ..."
 
 
 def mask_cell(source: str) -> Tuple[List[str], List[bool]]:
@@ -180,6 +230,227 @@ def mask_cell(source: str) -> Tuple[List[str], List[bool]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Standing in for a cell that does not compile
+
+# What the stand-in assigns: a name no program binds, which the analysis reads as unknown.
+_UNKNOWN = "__bplint_unknown__"
+_AUGMENTED = frozenset({"+=", "-=", "*=", "/=", "//=", "%=", "**=", "@=", "&=", "|=", "^=", ">>=",
+                        "<<="})
+# Statements whose header ends at a ``:`` and may carry their body on the same line.
+_COMPOUND = frozenset({"if", "elif", "else", "while", "try", "except", "finally", "with"})
+
+
+def _logical_lines(lines: Sequence[str]) -> Iterator[Tuple[int, int, str]]:
+    """(first row, indentation, code) of each logical line with code; the code joins its
+    physical lines, comments left out."""
+    scanner = _Scanner()
+    start, parts = 1, []
+    for row, line in enumerate(lines, start=1):
+        if scanner.at_logical_start():
+            start, parts = row, []
+        parts.append(line[: scanner.scan(line)])
+        ends = scanner.at_logical_start() or row == len(lines)  # or an unclosed string, bracket
+        if ends and "".join(parts).strip():
+            yield start, len(parts[0]) - len(parts[0].lstrip()), "\n".join(parts)
+
+
+def _split_at(tokens: Sequence[tokenize.TokenInfo], separator: str) -> List[list]:
+    """The tokens cut at each ``separator`` outside brackets."""
+    pieces, depth = [[]], 0
+    for token in tokens:
+        if token.string == separator and depth == 0:
+            pieces.append([])
+            continue
+        if token.string in _OPENING:
+            depth += 1
+        elif token.string in _CLOSING:
+            depth = max(0, depth - 1)
+        pieces[-1].append(token)
+    return pieces
+
+
+def _dotted_chain(tokens: Sequence[tokenize.TokenInfo], start: int) -> int:
+    """The index just past ``a.b.c`` starting at ``tokens[start]`` (a name)."""
+    end = start + 1
+    while (end + 1 < len(tokens) and tokens[end].string == "."
+           and tokens[end + 1].type == tokenize.NAME):
+        end += 2
+    return end
+
+
+def _target_names(tokens: Sequence[tokenize.TokenInfo]) -> List[str]:
+    """What a target list binds or stores: the names ``a`` and ``(b, *c)``, the attributes
+    ``d.e``; not ``f[g]`` or ``h(i).j``, whose store the stand-in cannot say again."""
+    targets: List[str] = []
+    trailers: List[bool] = []  # for each open bracket: a subscript or call, or a grouping
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        before = tokens[index - 1] if index else None
+        if token.string in _OPENING:
+            trailers.append(before is not None and (before.string in (")", "]") or (
+                before.type == tokenize.NAME and not keyword.iskeyword(before.string))))
+        elif token.string in _CLOSING:
+            if trailers:
+                trailers.pop()
+        elif (token.type == tokenize.NAME and not keyword.iskeyword(token.string)
+              and not any(trailers) and (before is None or before.string != ".")):
+            end = _dotted_chain(tokens, index)
+            if end >= len(tokens) or tokens[end].string not in (".", "(", "["):
+                targets.append("".join(t.string for t in tokens[index:end]))
+            index = end
+            continue
+        index += 1
+    return targets
+
+
+def _assigned_names(tokens: Sequence[tokenize.TokenInfo]) -> List[str]:
+    """The targets of ``a = b = value``, ``a += value`` and ``a: T = value``."""
+    names: List[str] = []
+    target: list = []
+    depth = 0
+    for token in tokens:
+        text = token.string
+        if text == "lambda":
+            break  # ``f = lambda a=1: a``: what follows are its parameters
+        if depth == 0 and (text == "=" or text in _AUGMENTED or text == ":"):
+            names += _target_names(target)
+            if text != "=":
+                break  # an augmented or annotated assignment has one target
+            target = []
+            continue
+        if text in _OPENING:
+            depth += 1
+        elif text in _CLOSING:
+            depth = max(0, depth - 1)
+        target.append(token)
+    return names
+
+
+def _imported_names(tokens: Sequence[tokenize.TokenInfo]) -> List[str]:
+    """``import a.b`` binds ``a``; ``from m import x`` binds ``x`` (``as`` names: the caller)."""
+    if tokens[0].string == "from":
+        keywords = [i for i, t in enumerate(tokens) if t.string == "import"]
+        tokens = tokens[keywords[0]:] if keywords else []
+    names = []
+    for part in _split_at([t for t in tokens[1:] if t.string not in ("(", ")")], ","):
+        if part and part[0].type == tokenize.NAME and not any(t.string == "as" for t in part):
+            names.append(part[0].string)
+    return names
+
+
+def _statement_names(tokens: Sequence[tokenize.TokenInfo]) -> List[str]:
+    """The module names one simple or compound statement's first line binds (``as`` and ``:=``
+    names aside), found without parsing it."""
+    if tokens and tokens[0].string == "async":
+        tokens = tokens[1:]
+    if not tokens:
+        return []
+    head = tokens[0].string
+    if head in ("def", "class"):
+        return [tokens[1].string] if len(tokens) > 1 and tokens[1].type == tokenize.NAME else []
+    if head in ("import", "from"):
+        return _imported_names(tokens)
+    if head == "for" or head in _COMPOUND:
+        header, *body = _split_at(tokens, ":")
+        names = []
+        if head == "for":
+            ins = [i for i, t in enumerate(header) if t.string == "in"]
+            names = _target_names(header[1: ins[0] if ins else len(header)])
+        return names + _statement_names([t for piece in body for t in piece])
+    return _assigned_names(tokens)
+
+
+def _as_names(tokens: Sequence[tokenize.TokenInfo]) -> List[str]:
+    """The names after ``as`` (``with f() as (a, b)``, ``except E as e``, ``import m as n``)."""
+    names = []
+    for index, token in enumerate(tokens[:-1]):
+        if token.string != "as":
+            continue
+        target, depth = [], 0
+        for following in tokens[index + 1:]:
+            if following.string in _CLOSING:
+                depth -= 1
+            if depth < 0 or (depth == 0 and following.string in (",", ":")):
+                break
+            if following.string in _OPENING:
+                depth += 1
+            target.append(following)
+        names += _target_names(target)
+    return names
+
+
+def _bound_names(statement: Sequence[tokenize.TokenInfo]) -> List[str]:
+    """What one statement binds or stores at module level, found by a scan that needs no valid
+    syntax."""
+    names = [t.string for t, after in zip(statement, statement[1:]) if after.string == ":="
+             and t.type == tokenize.NAME]
+    return names + _as_names(statement) + _statement_names(statement)
+
+
+def _one_row_text(code: str, statement: Sequence[tokenize.TokenInfo]) -> Optional[str]:
+    """The text of a statement written on one row of ``code``, if it is."""
+    if not statement or statement[0].start[0] != statement[-1].end[0]:
+        return None
+    line = code.split("\n")[statement[0].start[0] - 1]
+    return line[statement[0].start[1]: statement[-1].end[1]]
+
+
+def _stand_in_line(code: str) -> str:
+    """One logical line of a cell that does not compile as a line that does: each of its imports
+    that compiles on its own, and what its other statements bind assigned the unknown value."""
+    kept: List[str] = []
+    targets: List[str] = []
+    for statement in _split_at(_tokens(code), ";"):
+        text = _one_row_text(code, statement)
+        if text is not None and _is_import(text):
+            kept.append(text)
+        else:
+            targets += _bound_names(statement)
+    if targets:
+        kept.append(" = ".join(dict.fromkeys(targets)) + " = " + _UNKNOWN)
+    return "; ".join(kept)
+
+
+def _is_import(code: str) -> bool:
+    """Whether ``code`` compiles on its own and only imports (the stand-in keeps it as it is)."""
+    try:
+        body = ast.parse(code).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return bool(body) and all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in body)
+
+
+def _opens_a_scope(code: str) -> bool:
+    """A ``def`` or ``class`` (or its decorator): the lines indented below it bind its locals."""
+    words = code.split()
+    return words[0].startswith("@") or words[0] in ("def", "class") or words[:2] == ["async", "def"]
+
+
+def _stand_in(lines: Sequence[str]) -> List[str]:
+    """The lines that take the place of a cell that does not compile, row for row: its imports
+    that compile on their own, and ``name = obj.attr = __bplint_unknown__`` on the row of each
+    statement outside a function or class that would bind ``name`` or store ``obj.attr``. The
+    bodies of its functions and classes bind nothing at module level; their names are bound."""
+    out = [""] * len(lines)
+    body_indent: Optional[int] = None  # the indentation of the def or class being skipped
+    for row, indent, code in _logical_lines(lines):
+        if body_indent is not None and indent > body_indent:
+            continue
+        body_indent = indent if _opens_a_scope(code) else None
+        if indent == 0 and _is_import(code):
+            kept = code.split("\n")
+            out[row - 1: row - 1 + len(kept)] = kept
+            continue
+        out[row - 1] = _stand_in_line(code)
+    try:
+        compile("\n".join(out), "<stand-in>", "exec", _COMPILE_FLAGS, dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return [""] * len(lines)  # the scan took for a name what Python does not: bind nothing
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Reading a notebook
 
 
@@ -197,6 +468,8 @@ class Notebook:
     masked_cells: Dict[int, str] = field(repr=False, default_factory=dict)
     # program rows that were masked (their text is not the notebook's)
     masked_rows: frozenset = field(repr=False, default_factory=frozenset)
+    # one error for each code cell that does not compile (replaced by its stand-in), in order
+    errors: List[FileError] = field(default_factory=list)
 
     def locate(self, row: int) -> Tuple[int, int]:
         """The (cell, row in cell) of a 1-based program row."""
@@ -249,20 +522,39 @@ class Notebook:
         return replace(fix, edits=tuple(edits))
 
     def map_error(self, error: FileError) -> FileError:
+        """An error about the program as one about the notebook: its row placed in its cell."""
+        if error.row is not None and error.cell is None:
+            cell, row = self.locate(error.row)
+            error = replace(error, cell=cell, row=row)
         return replace(error, reason=self.relocate(error.reason))
 
     def syntax_error(self) -> Optional[FileError]:
         """The first code cell that does not compile on its own, as IPython would run it."""
-        for number, text in self.masked_cells.items():
-            try:
-                # not the notebook's own path: CPython would read that file's lines for columns
-                compile(text, f"<cell {number}>", "exec", _COMPILE_FLAGS, dont_inherit=True)
-            except SyntaxError as exc:
-                where = f"line {exc.lineno}, column {exc.offset}" if exc.offset else f"line {exc.lineno}"
-                return FileError(self.path, f"syntax error in cell {number} at {where}: {exc.msg}")
-            except (ValueError, RecursionError, MemoryError) as exc:
-                return FileError(self.path, f"cell {number} cannot be compiled ({type(exc).__name__})")
-        return None
+        return self.errors[0] if self.errors else None
+
+    def map_shape_row(self, row: ShapeRow) -> ShapeRow:
+        """A ``bplint shapes`` row of the program as a row of its cell; a masked row shows the
+        cell's own line (``files = !ls``, not the ``files = ...`` that was analysed)."""
+        cell, in_cell = self.locate(row.row)
+        code = row.code
+        if row.row in self.masked_rows:
+            code = statement_summary(_split(self.cells[cell])[in_cell - 1])
+        return replace(row, row=in_cell, cell=cell, code=code)
+
+
+def _compile_error(path: str, number: int, text: str) -> Optional[FileError]:
+    """Why a masked cell does not compile on its own, as IPython would run it, if it does not."""
+    try:
+        # not the notebook's own path: CPython would read that file's lines for columns
+        compile(text, f"<cell {number}>", "exec", _COMPILE_FLAGS, dont_inherit=True)
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}, column {exc.offset}" if exc.offset else f"line {exc.lineno}"
+        return FileError(path, f"syntax error in cell {number} at {where}: {exc.msg}",
+                         row=exc.lineno, column=exc.offset or None, cell=number)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return FileError(path, f"cell {number} cannot be compiled ({type(exc).__name__})",
+                         cell=number)
+    return None
 
 
 def _quietly(function, *args, **kwargs):
@@ -277,8 +569,10 @@ def _quietly(function, *args, **kwargs):
         logging.disable(previous)
 
 
-def _decode(path: str) -> Tuple[bytes, str]:
-    data = read_bytes(path)
+def _decode(path: str, data: Optional[bytes] = None) -> Tuple[bytes, str]:
+    """The notebook's bytes (read from ``path`` unless given) and their text."""
+    if data is None:
+        data = read_bytes(path)
     try:
         return data, data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -309,13 +603,14 @@ def _validation_reason(exc) -> str:
     return f"{message} (at {where})" if where else message
 
 
-def load(path: str):
-    """The notebook as nbformat's version-4 ``NotebookNode``, validated.
+def load(path: str, data: Optional[bytes] = None):
+    """The notebook as nbformat's version-4 ``NotebookNode``, validated; ``data`` are its bytes
+    when they do not come from ``path`` (standard input).
 
     Raises :class:`UnreadableFile` with ``invalid notebook: reason`` for anything nbformat
     cannot read or does not accept.
     """
-    _, text = _decode(path)
+    _, text = _decode(path, data)
     _check_json(text)
     import nbformat
 
@@ -332,14 +627,16 @@ def load(path: str):
     return notebook
 
 
-def read_notebook(path: str) -> Notebook:
-    """Read a notebook and join its masked code cells into one program (see the module doc)."""
-    notebook = load(path)
+def read_notebook(path: str, data: Optional[bytes] = None) -> Notebook:
+    """Read a notebook (from ``path``, or its bytes ``data``) and join its masked code cells into
+    one program; a cell that does not compile joins as its stand-in (see the module doc)."""
+    notebook = load(path, data)
     program: List[str] = []
     rows: List[Tuple[int, int]] = []
     cells: Dict[int, str] = {}
     masked_cells: Dict[int, str] = {}
     masked_rows = set()
+    errors: List[FileError] = []
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
@@ -349,13 +646,18 @@ def read_notebook(path: str) -> Notebook:
         cells[number] = source
         lines, masked = mask_cell(source)
         masked_cells[number] = "\n".join(lines) + "\n"
+        error = _compile_error(path, number, masked_cells[number])
+        if error is not None:
+            errors.append(error)
+            lines, masked = _stand_in(lines), [True] * len(lines)
         for row, (line, was_masked) in enumerate(zip(lines, masked), start=1):
             program.append(line)
             rows.append((number, row))
             if was_masked:
                 masked_rows.add(len(program))
     text = "\n".join(program) + "\n" if program else ""
-    return Notebook(path, SourceFile(path, text), rows, cells, masked_cells, frozenset(masked_rows))
+    return Notebook(path, SourceFile(path, text), rows, cells, masked_cells, frozenset(masked_rows),
+                    errors)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def no_cache(monkeypatch):
 @pytest.fixture
 def run_cli(monkeypatch, capsys):
     """Run the command line in process; returns (exit code, stdout, stderr)."""
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from bplint.cli import app
 

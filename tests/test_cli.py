@@ -65,9 +65,10 @@ def test_json_output_has_ruffs_shape(run_cli, project):
     records = json.loads(out)
     assert [r["code"] for r in records] == ["BP301", "BP201"]
     first = records[0]
-    assert set(first) == {"code", "name", "message", "severity", "filename", "location",
+    assert set(first) == {"code", "name", "message", "hint", "severity", "filename", "location",
                           "end_location", "fix", "url", "cell"}
     assert first["name"] == "dropout-mask-added" and first["severity"] == "error"
+    assert first["hint"] == "multiply by the mask: `h * mask`"
     assert first["filename"] == "buggy.py"
     assert first["location"] == {"row": 9, "column": 13}
     assert first["end_location"] == {"row": 9, "column": 21}

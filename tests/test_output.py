@@ -75,12 +75,14 @@ def test_output_file_replaces_an_old_report_and_clean_exits_zero(run_cli, tmp_pa
     assert target.read_text(encoding="utf-8") == "All checks passed.\n"
 
 
-def test_output_file_errors_still_go_to_stderr(run_cli, tmp_path):
+def test_output_file_holds_the_unchecked_files_and_stderr_names_them(run_cli, tmp_path):
     target = tmp_path / "report.txt"
     code, out, err = run_cli("check", "-o", str(target), SEED3, "missing.py", cwd=SEEDS)
     assert (code, out) == (2, "")
     assert err == "missing.py: error: no such file or directory\n"
-    assert target.read_text(encoding="utf-8") == SEED3_LINE + "\nFound 1 problem in 1 file.\n" + FIXABLE
+    assert target.read_text(encoding="utf-8") == (
+        "missing.py: error: no such file or directory\n" + SEED3_LINE
+        + "\nFound 1 problem in 1 file; 1 file could not be checked.\n" + FIXABLE)
 
 
 @pytest.mark.parametrize("where", ["no-such-folder/report.txt", "."])
@@ -189,7 +191,7 @@ def test_a_real_terminal_gets_colour(no_color, coloured):
 SEED3_SOURCE = SEED3_LINE + """
 42 |         layer_1_delta += dropout_mask  # expect: BP301
    |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-   = help: multiply by the mask: `delta *= mask`
+   = help: multiply by the mask: `layer_1_delta *= dropout_mask`
 
 """
 
@@ -199,19 +201,19 @@ def test_show_source(run_cli):
         1, SEED3_SOURCE + "Found 1 problem in 1 file.\n" + FIXABLE, "")
 
 
-def test_show_source_help_is_the_first_sentence_of_the_fix_section(run_cli):
+def test_show_source_help_names_the_findings_own_values(run_cli):
     code, out, _ = run_cli("check", "--show-source", "-q", "seed1_bp_column_vectors.py", cwd=SEEDS)
     assert code == 1
     assert out == f"""\
 seed1_bp_column_vectors.py:31:55: {SEED1_MESSAGE}
 31 |         hidden_delta = hidden_error * self.derivative(hidden)  # expect: BP101
    |                                                       ^^^^^^
-   = help: store the value on the instance in the method that computes it (`self.x = x`) and read `self.x`
+   = help: in `forward`, after line 20, store `self.hidden = hidden`; here read `self.hidden`
 
 seed1_bp_column_vectors.py:33:49: {SEED1_MESSAGE}
 33 |         self.weights_ho += np.dot(output_delta, hidden.T)  # expect: BP101
    |                                                 ^^^^^^
-   = help: store the value on the instance in the method that computes it (`self.x = x`) and read `self.x`
+   = help: in `forward`, after line 20, store `self.hidden = hidden`; here read `self.hidden`
 
 """
 
@@ -223,7 +225,7 @@ def test_show_source_coloured(run_cli, monkeypatch):
     assert out == (SEED3_COLOURED + "\n"
                    "42 |         layer_1_delta += dropout_mask  # expect: BP301\n"
                    "   |         \x1b[1;31m^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\x1b[0m\n"
-                   "   = \x1b[1mhelp:\x1b[0m multiply by the mask: `delta *= mask`\n"
+                   "   = \x1b[1mhelp:\x1b[0m multiply by the mask: `layer_1_delta *= dropout_mask`\n"
                    "\n")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bplint import __version__
 from conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None,
@@ -76,9 +77,34 @@ def test_hook_fails_on_a_buggy_script(tmp_path, hook_repo, pre_commit_home):
     assert "train.py:42:9: BP301 dropout mask `dropout_mask` is added to `layer_1_delta`" in output
 
 
-def test_hook_passes_on_a_clean_script(tmp_path, hook_repo, pre_commit_home):
+def _readme_snippet() -> str:
+    """The ``.pre-commit-config.yaml`` that the README's pre-commit section tells users to write."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## pre-commit\n", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_snippet_works_as_written(tmp_path, hook_repo, pre_commit_home):
+    """The README's config, run by the real ``pre-commit run`` on a clean script. Its ``rev`` is
+    this version's release tag; the repository it names is this one, cloned at the tested commit
+    (with the tag added when a fresh clone has not fetched it), since no network reaches GitHub."""
+    snippet = _readme_snippet()
+    rev = re.search(r"^\s*rev: (\S+)$", snippet, re.MULTILINE).group(1)
+    assert rev == f"v{__version__}"
+    release = tmp_path / "bplint"
+    _git("clone", "-q", hook_repo[0], str(release), cwd=tmp_path)
+    _git("checkout", "-q", hook_repo[1], cwd=release)
+    if subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/tags/{rev}"], cwd=release,
+                      capture_output=True).returncode != 0:
+        _git("tag", rev, cwd=release)
     project = _staged_project(tmp_path / "clean", "seed2*.py")
-    done = _try_repo(project, hook_repo, pre_commit_home)
+    config = snippet.replace("https://github.com/bplint/bplint", str(release))
+    assert config != snippet
+    (project / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(pre_commit_home), PRE_COMMIT_COLOR="never")
+    env.pop("NO_COLOR", None)
+    env.pop("FORCE_COLOR", None)
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--files", "train.py"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
-    assert "Passed" in output and not re.search(r"BP\d{3}", output), output
+    assert "bplint" in output and "Passed" in output and not re.search(r"BP\d{3}", output), output

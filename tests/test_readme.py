@@ -14,7 +14,10 @@ def test_first_screen_commands_match_ci():
     assert console[0] == "$ pip install . && bplint check examples/forward_local.py"
     assert console[1] == "$ pip install -e '.[test]' && python -m pytest -q"
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "pip install --disable-pip-version-check -q -e '.[test]'" in ci
+    # CI installs as a new user does, into a virtual environment of its own, at the newest
+    # versions allowed, and ends with the README's test command.
+    assert 'python -m venv "$venv"' in ci
+    assert "pip install --upgrade --upgrade-strategy eager -e '.[test]'" in ci
     assert ci.rstrip().endswith("python -m pytest -q")
 
 
@@ -29,3 +32,12 @@ def test_rule_table_lists_every_rule():
 
     for doc in catalogue().values():
         assert re.search(rf"^\| {doc.code} \| {re.escape(doc.name)} +\| {doc.severity} ", README, re.M)
+
+
+def test_gradcheck_example_is_what_gradcheck_prints(run_cli):
+    import pytest
+
+    pytest.importorskip("numpy")
+    section = README.split("$ bplint gradcheck examples/layers.py", 1)[1]
+    shown = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    assert run_cli("gradcheck", "examples/layers.py", cwd=ROOT) == (1, shown, "")

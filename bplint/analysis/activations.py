@@ -272,6 +272,29 @@ def _form(function: str, applied: Term) -> Tuple[Derivative, Term]:
     return Derivative(function, OUTPUT_FORM), applied
 
 
+# -- derivative formulas, for messages ---------------------------------------------------------
+
+# Each derivative written on the activation's output ``{a}`` (what a backward pass has kept from
+# forward) and on its pre-activation ``{z}``. Leaky ReLU has none: its slope below zero is the
+# forward pass's own constant, which the recognisers do not keep.
+_ON_OUTPUT = {SIGMOID: "{a} * (1 - {a})", TANH: "(1 - {a} ** 2)", RELU: "({a} > 0)"}
+_ON_INPUT = {SIGMOID: "{np}.exp(-{z}) / (1 + {np}.exp(-{z})) ** 2", TANH: "(1 - {np}.tanh({z}) ** 2)",
+             RELU: "({z} > 0)"}
+
+
+def derivative_on_output(function: str, output: str) -> Optional[str]:
+    """The derivative of ``function`` as an expression of its output, the atom ``output``
+    (``a1 * (1 - a1)`` for sigmoid and ``a1``), or None where it has no fixed formula."""
+    formula = _ON_OUTPUT.get(function)
+    return formula.format(a=output) if formula else None
+
+
+def derivative_on_input(function: str, pre: str, numpy: str = "np") -> Optional[str]:
+    """The derivative of ``function`` as an expression of its pre-activation, the atom ``pre``."""
+    formula = _ON_INPUT.get(function)
+    return formula.format(z=pre, np=numpy) if formula else None
+
+
 # -- the user's functions -----------------------------------------------------------------------
 
 

@@ -39,6 +39,8 @@ class Report:
     node: cst.CSTNode
     message: str
     fix: Optional[FixPlan] = None
+    # The fix written with the finding's own expressions, for ``--show-source``.
+    hint: Optional[str] = None
 
 
 class FileContext:

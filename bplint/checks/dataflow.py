@@ -114,10 +114,24 @@ class ForwardLocalInBackward(Check):
                     if not self._stale_global(context, function, binder, name):
                         continue
                     yield Report(node, self._stale_message(context, function, binder, name),
-                                 self._fix(function, binder, name, node))
+                                 self._fix(function, binder, name, node),
+                                 hint=self._hint(context, function, binder, name))
                 else:
                     yield Report(node, self._message(context, function, binder, name),
-                                 self._fix(function, binder, name, node))
+                                 self._fix(function, binder, name, node),
+                                 hint=self._hint(context, function, binder, name))
+
+    @staticmethod
+    def _hint(context: FileContext, reader: Function, binder: Function, name: str) -> str:
+        """Where to keep the value, in the program's names: on the instance after the binder's
+        last assignment of it, or as a value passed between the functions."""
+        if not (binder.is_method and reader.self_name):
+            return f"return `{name}` from `{binder.name}` and pass it to `{reader.name}`"
+        me = reader.self_name
+        store = _store_local(binder, name)
+        where = f"after line {context.line_of(store.node)}, " if store is not None else ""
+        return (f"in `{binder.name}`, {where}store `{binder.self_name}.{name} = {name}`; "
+                f"here read `{me}.{name}`")
 
     @staticmethod
     def _fix(reader: Function, binder: Function, name: str, read: cst.CSTNode) -> Optional[FixPlan]:
@@ -192,7 +206,8 @@ class UncachedAttribute(Check):
                     if attribute.startswith("__") or attribute in model.foreign_attribute_stores:
                         continue
                     yield Report(node, self._message(context, cls, method, attribute, stored),
-                                 self._fix(cls, attribute))
+                                 self._fix(cls, attribute),
+                                 hint=self._hint(context, cls, method, attribute, stored))
 
     @staticmethod
     def _visible(model: FileModel, cls: ClassModel) -> bool:
@@ -244,20 +259,40 @@ class UncachedAttribute(Check):
                                (store,))
         return None
 
+    @staticmethod
+    def _computing_sibling(cls: ClassModel, attribute: str) -> Optional[Function]:
+        """The method (forward first) that computes a local named like the attribute."""
+        for sibling in sorted(cls.methods.values(), key=lambda m: role(m) != "forward"):
+            if sibling.local_binding(attribute) is not None:
+                return sibling
+        return None
+
     def _message(self, context, cls: ClassModel, method: Function, attribute: str, stored) -> str:
         me = method.self_name
         head = (f"`{me}.{attribute}` is read in `{method.name}` but never assigned in class "
                 f"`{cls.name}`")
-        for sibling in sorted(cls.methods.values(), key=lambda m: role(m) != "forward"):
-            node = sibling.local_binding(attribute)
-            if node is not None:
-                return (f"{head}; `{sibling.name}` computes a local `{attribute}` "
-                        f"(line {context.line_of(node)}): store it there with "
-                        f"`{me}.{attribute} = {attribute}`")
+        sibling = self._computing_sibling(cls, attribute)
+        if sibling is not None:
+            return (f"{head}; `{sibling.name}` computes a local `{attribute}` "
+                    f"(line {context.line_of(sibling.local_binding(attribute))}): store it there "
+                    f"with `{me}.{attribute} = {attribute}`")
         close = difflib.get_close_matches(attribute, sorted(stored), n=1)
         if close:
             return f"{head}; did you mean `{me}.{close[0]}`?"
         return f"{head} (AttributeError at run time); assign it before it is read"
+
+    def _hint(self, context, cls: ClassModel, method: Function, attribute: str, stored) -> str:
+        me = method.self_name
+        sibling = self._computing_sibling(cls, attribute)
+        if sibling is not None:
+            store = _store_local(sibling, attribute)
+            line = store.node if store is not None else sibling.local_binding(attribute)
+            return (f"in `{sibling.name}`, after line {context.line_of(line)}, store "
+                    f"`{sibling.self_name}.{attribute} = {attribute}`")
+        close = difflib.get_close_matches(attribute, sorted(stored), n=1)
+        if close:
+            return f"read `{me}.{close[0]}`, which class `{cls.name}` assigns"
+        return f"assign `{me}.{attribute}` (in `__init__` or the forward pass) before `{method.name}` reads it"
 
 
 def _store_local(method: Function, name: str) -> Optional[Change]:
@@ -300,4 +335,5 @@ class StaleWeights(Check):
             yield Report(node, (
                 f"`{name}` was already updated on line {line}, so this carries the error back "
                 f"through the new weights, not the ones forward used; compute every layer's delta "
-                f"before updating any weight"))
+                f"before updating any weight"),
+                hint=f"move the update of `{name}` on line {line} below this line, after every delta")

@@ -48,6 +48,15 @@ def _moved_both_ways(context: FileContext) -> set:
     return {pair for pair, seen in signs.items() if len(seen) == 2}
 
 
+def _flipped_error(context: FileContext, origin: Optional[cst.CSTNode]) -> Optional[str]:
+    """``b - a`` for the error ``a - b`` that ``origin`` forms (the subtraction, or an assignment
+    of it)."""
+    value = origin.value if isinstance(origin, cst.Assign) else origin
+    if not isinstance(value, cst.BinaryOperation) or not isinstance(value.operator, cst.Subtract):
+        return None
+    return f"{context.code(value.right)} - {context.code(value.left)}"
+
+
 class UpdateSign(Check):
     code = "BP201"
 
@@ -66,9 +75,11 @@ class UpdateSign(Check):
                 continue
             velocity = _velocity(fact)
             if velocity is not None:
-                yield Report(velocity, self._velocity_message(context, fact, velocity))
+                yield Report(velocity, self._velocity_message(context, fact, velocity),
+                             hint=self._velocity_hint(context, fact, velocity))
             else:
-                yield Report(fact.statement, self._message(context, fact), self._fix(fact.statement))
+                yield Report(fact.statement, self._message(context, fact), self._fix(fact.statement),
+                             hint=self._hint(context, fact))
 
     @staticmethod
     def _fix(statement: cst.CSTNode) -> FixPlan:
@@ -76,6 +87,33 @@ class UpdateSign(Check):
         fixed = {"+=": "-=", "-=": "+=", "+": "-", "-": "+"}[_operator(statement)]
         operator = statement.operator if isinstance(statement, cst.AugAssign) else statement.value.operator
         return FixPlan("unsafe", f"Use `{fixed}` to descend the gradient", (Change(operator, fixed),))
+
+    @staticmethod
+    def _hint(context: FileContext, fact: UpdateFact) -> str:
+        """The update rewritten to descend, and the error flipped, as the program writes them."""
+        statement = fact.statement
+        fixed = {"+=": "-=", "-=": "+=", "+": "-", "-": "+"}[_operator(statement)]
+        operator = cst.AddAssign() if fixed == "+=" else cst.SubtractAssign()
+        if not isinstance(statement, cst.AugAssign):
+            operator = cst.Add() if fixed == "+" else cst.Subtract()
+            descending = statement.with_changes(value=statement.value.with_changes(operator=operator))
+        else:
+            descending = statement.with_changes(operator=operator)
+        hint = f"descend: `{context.module.code_for_node(descending).strip()}`"
+        flipped = _flipped_error(context, fact.change.origin)
+        return hint + (f", or flip the error to `{flipped}`" if flipped else "")
+
+    @staticmethod
+    def _velocity_hint(context: FileContext, fact: UpdateFact, velocity: cst.Assign) -> Optional[str]:
+        """``v = mu * v - lr * dW`` for ``v = mu * v + lr * dW``."""
+        value = velocity.value
+        if not isinstance(value, cst.BinaryOperation) or not isinstance(value.operator, (cst.Add, cst.Subtract)):
+            return None
+        operator = cst.Subtract() if isinstance(value.operator, cst.Add) else cst.Add()
+        fixed = velocity.with_changes(value=value.with_changes(operator=operator))
+        hint = f"accumulate the step with the other sign: `{context.module.code_for_node(fixed).strip()}`"
+        flipped = _flipped_error(context, fact.change.origin)
+        return hint + (f", or flip the error to `{flipped}`" if flipped else "")
 
     def _origin(self, context: FileContext, fact: UpdateFact) -> str:
         origin = fact.change.origin

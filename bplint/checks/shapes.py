@@ -29,7 +29,8 @@ class MatmulShape(Check):
     def run(self, context: FileContext) -> Iterable[Report]:
         for problem in context.analysis.shape_problems.values():
             if problem.kind == "matmul":
-                yield Report(problem.node, self._message(context, problem))
+                yield Report(problem.node, self._message(context, problem),
+                             hint=self._rewritten(context, problem))
 
     def _message(self, context: FileContext, problem: ShapeProblem) -> str:
         left, right = problem.left.shape, problem.right.shape
@@ -43,14 +44,37 @@ class MatmulShape(Check):
         return message + (f". Did you mean {hint}?" if hint else "")
 
     def _transpose_hint(self, context: FileContext, problem: ShapeProblem) -> Optional[str]:
+        operand = self._to_transpose(problem)
+        return self.short(_transposed(context, operand), 40) if operand is not None else None
+
+    @staticmethod
+    def _to_transpose(problem: ShapeProblem) -> Optional[cst.CSTNode]:
+        """The operand whose transpose makes the inner dimensions agree."""
         left, right = problem.left.shape, problem.right.shape
         if len(right) == 2 and problem.right_node is not None and \
                 not shapes.matmul(left, shapes.transpose(right)).mismatch:
-            return f"{self.short(context.code(problem.right_node), 40)}.T"
+            return problem.right_node
         if len(left) == 2 and problem.left_node is not None and \
                 not shapes.matmul(shapes.transpose(left), right).mismatch:
-            return f"{self.short(context.code(problem.left_node), 40)}.T"
+            return problem.left_node
         return None
+
+    def _rewritten(self, context: FileContext, problem: ShapeProblem) -> Optional[str]:
+        """The product with that operand transposed (``np.dot(delta, W.T)``)."""
+        operand = self._to_transpose(problem)
+        if operand is None:
+            return None
+        product = problem.node.deep_replace(operand, cst.parse_expression(_transposed(context, operand)))
+        return f"write `{context.module.code_for_node(product).strip()}`"
+
+
+def _transposed(context: FileContext, operand: cst.CSTNode) -> str:
+    """``W.T`` for ``W``, and ``W`` for ``W.T``."""
+    if isinstance(operand, cst.Attribute) and operand.attr.value == "T":
+        return context.code(operand.value)
+    code = context.code(operand)
+    return f"{code}.T" if isinstance(operand, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) \
+        or getattr(operand, "lpar", None) else f"({code}).T"
 
 
 class BroadcastShape(Check):
@@ -90,7 +114,8 @@ class UpdateShape(Check):
                     continue
                 if self._wrong(fact):
                     reported.add(fact.statement)
-                    yield Report(fact.statement, self._message(context, fact), self._fix(context, fact))
+                    yield Report(fact.statement, self._message(context, fact), self._fix(context, fact),
+                                 hint=self._hint(context, fact))
 
     @staticmethod
     def _wrong(fact: UpdateFact) -> bool:
@@ -115,27 +140,43 @@ class UpdateShape(Check):
             return "axis=0"
         return None
 
+    def _summed(self, context: FileContext, fact: UpdateFact) -> Optional[str]:
+        """The update's step summed over the batch (``np.sum(lr * delta, axis=0)``), if an
+        unsummed bias gradient is the bug."""
+        arguments = self._batch_sum(fact)
+        site = context.model.update_sites.get(fact.statement)
+        if arguments is None or site is None:
+            return None
+        return f"{numpy_alias(context.module) or 'np'}.sum({context.code(site.change)}, {arguments})"
+
     def _fix(self, context: FileContext, fact: UpdateFact) -> Optional[FixPlan]:
         """Sum the step over the batch. Unsafe: the delta itself may be the wrong one."""
-        arguments = self._batch_sum(fact)
-        numpy = numpy_alias(context.module)
-        site = context.model.update_sites.get(fact.statement)
-        if arguments is None or numpy is None or site is None:
+        summed = self._summed(context, fact)
+        if summed is None or numpy_alias(context.module) is None:
             return None
-        step = context.code(site.change)
-        return FixPlan("unsafe", "Sum the gradient over the batch",
-                       (Change(site.change, f"{numpy}.sum({step}, {arguments})"),))
+        site = context.model.update_sites[fact.statement]
+        return FixPlan("unsafe", "Sum the gradient over the batch", (Change(site.change, summed),))
+
+    def _hint(self, context: FileContext, fact: UpdateFact) -> Optional[str]:
+        summed = self._summed(context, fact)
+        site = context.model.update_sites.get(fact.statement)
+        if summed is not None:
+            return f"step by `{summed}`"
+        if site is not None and shapes.fits_in_place(fact.before.shape, shapes.transpose(fact.change.shape)):
+            step = site.change
+            transposed = f"{context.code(step)}.T" if isinstance(step, (cst.Name, cst.Attribute, cst.Subscript)) \
+                else f"({context.code(step)}).T"
+            return f"step by `{transposed}`, or swap the operands of the gradient's product"
+        return None
 
     def _message(self, context: FileContext, fact: UpdateFact) -> str:
         target, change = fact.before.shape, fact.change.shape
         name = self.short(context.code(fact.target), 40)
         head = (f"update of `{name}`: the step has shape {shape_text(change)} but `{name}` has "
                 f"shape {shape_text(target)}")
-        arguments = self._batch_sum(fact)
-        if arguments == "axis=0":
-            return head + "; sum the gradient over the batch: `delta.sum(axis=0)`"
-        if arguments:
-            return head + f"; sum the gradient over the batch: `np.sum(delta, {arguments})`"
+        summed = self._summed(context, fact)
+        if summed:
+            return head + f"; sum the gradient over the batch: `{self.short(summed)}`"
         if shapes.fits_in_place(target, shapes.transpose(change)):
             return head + "; the gradient is transposed (swap the operands of its product or add `.T`)"
         return head

@@ -6,7 +6,7 @@ import ast
 import inspect
 import textwrap
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -116,8 +116,10 @@ class Network:
             return np.stack([self._forward_once(x, call) for x in call.inputs])
         return self._forward_once(call.inputs, call)
 
-    def step(self, call: Call, watched: List[object]) -> Dict[int, str]:
-        """Forward, then the training step; the updates that could not be applied, by object."""
+    def step(self, call: Call, watched: List[object]
+             ) -> Tuple[Dict[int, Tuple[int, str]], Dict[int, int]]:
+        """Forward, then the training step; by watched object, the update that could not be
+        applied (its line and error) and the line of the first update."""
         call.output = self.output(call) if self.layout != "samples" else None
         call.previous = None
         WATCH.start(watched)
@@ -126,5 +128,5 @@ class Network:
                 method = getattr(self.instance, name)
                 call.previous = method(**arguments(method, call, f"`{name}`"))
         finally:
-            failures = WATCH.stop()
-        return failures
+            found = WATCH.stop()
+        return found

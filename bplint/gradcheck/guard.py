@@ -4,29 +4,35 @@ An update whose gradient has the wrong shape (``b -= lr * delta`` with ``delta``
 a transposed ``dW``) raises in NumPy and would stop the step before the other parameters move.
 When the definitions are loaded, every ``T += e``, ``T -= e`` and ``T = T ± e`` inside a function
 is wrapped so that such an error, on a parameter being watched, is recorded and the step goes on;
-any other error (and any error while nothing is watched) is raised as before.
+any other error (and any error while nothing is watched) is raised as before. The line of the
+first update of each watched parameter is recorded too: where a failing verdict points.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Tuple
 
 HELPER = "__bplint_update_failed__"
+UPDATING = "__bplint_updating__"
 
 
 class _Watch:
     def __init__(self) -> None:
         self.objects: Dict[int, object] = {}
-        self.failures: Dict[int, str] = {}
+        self.failures: Dict[int, Tuple[int, str]] = {}
+        self.lines: Dict[int, int] = {}
 
     def start(self, objects: List[object]) -> None:
         self.objects = {id(o): o for o in objects}
-        self.failures = {}
+        self.failures, self.lines = {}, {}
 
-    def stop(self) -> Dict[int, str]:
-        failures, self.objects, self.failures = self.failures, {}, {}
-        return failures
+    def stop(self) -> Tuple[Dict[int, Tuple[int, str]], Dict[int, int]]:
+        """By watched object, the update that failed (its line and error) and the line of the
+        first update."""
+        found = self.failures, self.lines
+        self.objects, self.failures, self.lines = {}, {}, {}
+        return found
 
 
 WATCH = _Watch()
@@ -40,8 +46,18 @@ def update_failed(error: Exception, target: Callable[[], object], line: int) -> 
         return False
     if id(obj) not in WATCH.objects:
         return False
-    WATCH.failures.setdefault(id(obj), f"line {line}: {error}")
+    WATCH.failures.setdefault(id(obj), (line, str(error)))
     return True
+
+
+def updating(target: Callable[[], object], line: int) -> None:
+    """Record ``line`` as where a watched parameter is updated, if it is its first update."""
+    try:
+        obj = target()
+    except Exception:  # noqa: BLE001 - nothing stored there yet: no parameter
+        return
+    if id(obj) in WATCH.objects:
+        WATCH.lines.setdefault(id(obj), line)
 
 
 def _is_update(node: ast.stmt) -> bool:
@@ -70,14 +86,16 @@ class _Guard(ast.NodeTransformer):
     @staticmethod
     def _wrap(statement: ast.stmt) -> ast.stmt:
         target = statement.target if isinstance(statement, ast.AugAssign) else statement.targets[0]
-        read = ast.parse(ast.unparse(target), mode="eval").body
         handler = ast.parse(
-            f"try:\n    pass\nexcept (ValueError, TypeError) as __bplint_error__:\n"
+            f"try:\n    {UPDATING}(lambda: TARGET, {statement.lineno})\n"
+            f"except (ValueError, TypeError) as __bplint_error__:\n"
             f"    if not {HELPER}(__bplint_error__, lambda: TARGET, {statement.lineno}):\n"
             f"        raise\n").body[0]
-        handler.body = [statement]
-        call = handler.handlers[0].body[0].test.operand
-        call.args[1].body = read
+        note = handler.body[0].value
+        check = handler.handlers[0].body[0].test.operand
+        for call, index in ((note, 0), (check, 1)):  # each lambda reads the target anew
+            call.args[index].body = ast.parse(ast.unparse(target), mode="eval").body
+        handler.body.append(statement)
         own = {id(node) for node in ast.walk(statement)}
         for node in ast.walk(handler):
             if id(node) not in own and "lineno" in node._attributes:

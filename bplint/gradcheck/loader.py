@@ -10,11 +10,12 @@ is skipped: calls, loops, ``if`` blocks (``if __name__ == "__main__":`` included
 from __future__ import annotations
 
 import ast
+import linecache
 import sys
 import types
 from typing import Dict, List, Set, Tuple
 
-from bplint.gradcheck.guard import HELPER, guard_updates, update_failed
+from bplint.gradcheck.guard import HELPER, UPDATING, guard_updates, update_failed, updating
 
 MODULE_NAME = "__bplint_gradcheck_script__"
 
@@ -109,8 +110,16 @@ def _needed_names(statements: List[ast.stmt]) -> Set[str]:
     return names
 
 
-def load(path: str, text: str) -> Tuple[types.ModuleType, ast.Module]:
-    """A module holding the script's definitions, and the script's syntax tree."""
+def _register_source(path: str, text: str) -> None:
+    """Make ``inspect.getsource`` and tracebacks read the program executed, not the file: a
+    notebook's file is JSON, its program the joined code cells."""
+    lines = text.splitlines(keepends=True)
+    linecache.cache[path] = (len(text), None, lines, path)  # no mtime: never reloaded
+
+
+def load(path: str, text: str, package: str = "") -> Tuple[types.ModuleType, ast.Module]:
+    """A module holding the script's definitions, and the script's syntax tree. ``package`` is
+    the dotted package the file is in, for its relative imports (``from .layers import *``)."""
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
@@ -119,9 +128,12 @@ def load(path: str, text: str) -> Tuple[types.ModuleType, ast.Module]:
     needed = _needed_names(kept)
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = path
+    module.__package__ = package
     sys.modules[MODULE_NAME] = module
     namespace = module.__dict__
     namespace[HELPER] = update_failed
+    namespace[UPDATING] = updating
+    _register_source(path, text)
     for statement in kept:
         is_definition = isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         if is_definition:

@@ -95,6 +95,24 @@ def compare(update: np.ndarray, grad: np.ndarray) -> Comparison:
     return Comparison(cosine, error, WRONG_SIGN if cosine < 0 and flipped < TOLERANCE else WRONG_GRADIENT)
 
 
+def compare_penalised(update: np.ndarray, grad: np.ndarray, value: np.ndarray) -> Comparison:
+    """:func:`compare` against the gradient of the loss plus an L2 penalty ``c/2 |value|^2``,
+    with ``c >= 0`` fitted with the step size: how strong the penalty is beside the data loss
+    depends on conventions (a mean or a sum, ``l2 * W`` or ``2 * l2 * W``) that a step taking
+    its strength as a default argument does not say."""
+    plain = compare(update, grad)
+    if plain.verdict == OK:
+        return plain
+    u = np.asarray(update, dtype=float).ravel()
+    columns = np.stack([-np.asarray(grad, dtype=float).ravel(),
+                        -np.asarray(value, dtype=float).ravel()], axis=1)
+    weights, *_ = np.linalg.lstsq(columns, u, rcond=None)
+    if np.any(weights < 0):
+        return plain  # a penalty that rewards large weights, or an update that climbs: no fit
+    penalised = compare(update, -(columns @ weights))
+    return penalised if penalised.verdict == OK else plain
+
+
 def nonlinearity(small: np.ndarray, small_rate: float, large: np.ndarray, large_rate: float) -> float:
     """How much ``update / learning rate`` changes between two learning rates (0: proportional)."""
     a = np.asarray(small, dtype=float).ravel() / small_rate

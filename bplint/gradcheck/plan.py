@@ -133,6 +133,24 @@ class _Class:
         ups = sorted((n for n in candidates if n not in takes_targets and self.updates(n)), key=rank)
         return [[b, u] for b in backs for u in ups]
 
+    def reached(self, steps: List[str]) -> List[str]:
+        """The methods a training step runs: its own and those they call on ``self``."""
+        order: List[str] = []
+        waiting = list(steps)
+        while waiting:
+            name = waiting.pop(0)
+            if name in order or name not in self.methods or name in naming.LOSS_NAMES:
+                continue
+            order.append(name)
+            waiting.extend(sorted(self.methods[name].self_calls))
+        return order
+
+    def penalties(self, steps: List[str]) -> List[List[str]]:
+        """``[method, parameter]`` of each regularisation strength with a default in the methods
+        a step runs (``backward(self, dout, l2=1e-4)``, called by ``train_step(X, y)``)."""
+        return [[name, param] for name in self.reached(steps)
+                for param in self.methods[name].defaults if naming.is_regularisation(param)]
+
     def learning_rates(self, model: FileModel) -> Tuple[List[str], List[str], List[str]]:
         """Attributes, module globals and plain names that an update multiplies by a step size."""
         attributes, names = set(), set()
@@ -226,22 +244,27 @@ def _init_plan(klass: _Class, shapes: Dict) -> List[dict]:
 
 
 def _parse(path: str) -> FileModel:
-    from bplint.files import UnreadableFile, is_notebook, read_source
+    from bplint.files import UnreadableFile
+    from bplint.gradcheck.program import read_program
     from bplint.prefilter import syntax_error
 
-    if is_notebook(path):
-        raise PlanError("`bplint gradcheck` reads Python files, not notebooks (yet)")
     try:
-        source = read_source(path)
+        program = read_program(path)
     except UnreadableFile as exc:
         raise PlanError(str(exc)) from None
-    reason = syntax_error(source.text, path)
+    reason = program.syntax_error() or syntax_error(program.text, path)
     if reason is not None:
         raise PlanError(reason)
+    from bplint.engine import parse_source
+    from bplint.files import SourceFile
+
+    module, error = parse_source(SourceFile(path, program.text))  # rows are the program's
+    if error is not None:
+        raise PlanError(error.reason)
     try:
-        return build_model(cst.parse_module(source.text))
-    except (cst.ParserSyntaxError, RecursionError):
-        raise PlanError("cannot be parsed") from None
+        return build_model(module)
+    except RecursionError:
+        raise PlanError("too deeply nested to analyse") from None
 
 
 def make_plans(path: str, only: Optional[str] = None) -> List[dict]:
@@ -270,7 +293,8 @@ def make_plans(path: str, only: Optional[str] = None) -> List[dict]:
             shapes = _shape_values(path)
         attributes, module_globals, names = klass.learning_rates(model)
         plans.append({"class": cls.name, "init": _init_plan(klass, shapes or {}), "forward": forward,
-                      "steps": steps[:4], "lr_attributes": attributes,
+                      "steps": steps[:4], "penalties": [klass.penalties(s) for s in steps[:4]],
+                      "lr_attributes": attributes,
                       "lr_globals": module_globals, "lr_names": names})
     if not plans:
         raise PlanError("no network class found (a class with a forward method and a training "

@@ -35,20 +35,35 @@ def summary(rows: List[dict]) -> str:
     return f"{count}: {len(bad)} failed: {listed}."
 
 
-def render_result(path: str, result: dict) -> str:
+def _head(path: str, result: dict) -> List[str]:
     rate = (f" at learning rate {result['rate']:g}" if result["rate"] is not None
             else " at the class's own learning rate (none found to set)")
-    lines = [
+    return [
         f"{path}: {result['constructed']}",
         f"  step: {' -> '.join(result['calls'])}{rate}",
         f"  data: inputs {_shape(result['inputs'])} ({result['layout']}), "
         f"targets {_shape(result['targets'])} ({result['target_kind']})",
-        f"  loss: {result['loss']}",
-        "",
-        *render_table(result["rows"]),
     ]
-    notes = [f"  {row['name']}: {row['note']}" for row in result["rows"] if row["note"]]
-    if notes:
-        lines += ["", *notes]
+
+
+def _note(path: str, row: dict) -> str:
+    """Under the table: where a failing parameter is updated, and the row's note."""
+    parts = []
+    if row["verdict"] != OK and row.get("where"):
+        parts.append(f"updated at {path}:{row['where']}")
+    if row["note"]:
+        parts.append(row["note"])
+    return "; ".join(parts)
+
+
+def render_result(path: str, result: dict) -> str:
+    if "raised" in result:
+        lines = [*_head(path, result), "",
+                 f"the training step raised {result['raised']} at {path}:{result['where']}"]
+        return "\n".join(lines) + "\n"
+    lines = [*_head(path, result), f"  loss: {result['loss']}", "", *render_table(result["rows"])]
+    notes = [(row["name"], _note(path, row)) for row in result["rows"]]
+    if any(note for _, note in notes):
+        lines += ["", *(f"  {name}: {note}" for name, note in notes if note)]
     lines += ["", summary(result["rows"])]
     return "\n".join(lines) + "\n"

@@ -15,27 +15,35 @@ import warnings
 
 
 def _check_all(request: dict) -> dict:
-    from bplint.files import UnreadableFile, read_source
+    from bplint.files import UnreadableFile
     from bplint.gradcheck.assess import assess
     from bplint.gradcheck.check import Checker
     from bplint.gradcheck.instantiate import CheckError
     from bplint.gradcheck.loader import LoadError, load
+    from bplint.gradcheck.program import read_program
+
+    from bplint.gradcheck.units.imports import install, package_of
+    from bplint.gradcheck.units.run import run_units
 
     path = request["path"]
+    install(path)
     try:
-        module, _ = load(path, read_source(path).text)
+        program = read_program(path)
+        module, _ = load(path, program.text, package_of(path))
     except (LoadError, UnreadableFile) as exc:
         return {"error": f"cannot load the definitions: {exc}"}
+    units = run_units(module.__dict__, path, request.get("units", []),
+                      request["options"].get("unit_seconds", 10.0))
     results = []
     for plan in request["plans"]:
         try:
-            results.append(assess(Checker(module.__dict__, plan, request["options"])))
+            results.append(assess(Checker(module.__dict__, plan, request["options"], program)))
         except CheckError as exc:
             results.append({"class": plan["class"], "error": str(exc)})
         except Exception as exc:  # noqa: BLE001 - the user's code failed somewhere unexpected
             results.append({"class": plan["class"],
                             "error": f"the check failed: {type(exc).__name__}: {exc}"})
-    return {"results": results}
+    return {"results": results, "units": units}
 
 
 def respond(request: dict) -> dict:

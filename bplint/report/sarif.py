@@ -6,6 +6,10 @@ URI relative to ``%SRCROOT%`` (the current directory). Columns are 1-based and c
 as in :class:`bplint.diagnostics.Span` (``columnKind: unicodeCodePoints``); end columns are
 exclusive in both. A notebook finding keeps the URI of the ``.ipynb`` and carries its code cell in
 ``properties.cell`` of the location (SARIF has no notion of cells): its rows count in that cell.
+
+A file that could not be checked is a tool execution notification (``invocations[0].
+toolExecutionNotifications``, descriptor ``file-not-checked``, at the file and line where known),
+and the invocation's ``executionSuccessful`` is then false.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 from urllib.parse import quote
 
 from bplint import __version__
 from bplint.catalogue import RuleDoc, catalogue
-from bplint.diagnostics import Finding, Fix, Span
+from bplint.diagnostics import NOT_CHECKED, FileError, Finding, Fix, Span
 
 SARIF_SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
                 "sarif-schema-2.1.0.json")
@@ -96,17 +100,36 @@ def _result(finding: Finding, rule_index: Dict[str, int], cwd: Path,
     return result
 
 
-def build_sarif(findings: List[Finding], cwd: Optional[Path] = None) -> dict:
+def _notification(error: FileError, cwd: Path, artifacts: Dict[str, dict]) -> dict:
+    artifact = artifacts.get(error.path)
+    if artifact is None:
+        artifact = artifacts[error.path] = _artifact_location(error.path, cwd)
+    physical: dict = {"artifactLocation": dict(artifact)}
+    if error.row is not None:
+        physical["region"] = {"startLine": error.row, "startColumn": error.column or 1}
+    location: dict = {"physicalLocation": physical}
+    if error.cell is not None:
+        location["properties"] = {"cell": error.cell}
+    return {"descriptor": {"id": NOT_CHECKED}, "level": "error",
+            "message": {"text": f"{error.path}: {error.reason}"}, "locations": [location]}
+
+
+def build_sarif(findings: List[Finding], cwd: Optional[Path] = None,
+                errors: Sequence[FileError] = ()) -> dict:
     """The SARIF log as a dictionary (``cwd`` is %SRCROOT%; default: the current directory)."""
     cwd = Path(os.path.abspath(cwd if cwd is not None else os.getcwd()))
     docs = list(catalogue().values())
     rule_index = {doc.code: index for index, doc in enumerate(docs)}
     artifacts: Dict[str, dict] = {}
     results = [_result(f, rule_index, cwd, artifacts) for f in findings]
+    notifications = [_notification(e, cwd, artifacts)
+                     for e in sorted(errors, key=FileError.sort_key)]
     run = {
         "tool": {"driver": {"name": "bplint", "version": __version__,
                             "informationUri": INFORMATION_URI,
                             "rules": [_rule(doc) for doc in docs]}},
+        "invocations": [{"executionSuccessful": not notifications,
+                         "toolExecutionNotifications": notifications}],
         "originalUriBaseIds": {SRCROOT: {"uri": _base_uri(cwd)}},
         "columnKind": "unicodeCodePoints",
         "results": results,
@@ -114,6 +137,7 @@ def build_sarif(findings: List[Finding], cwd: Optional[Path] = None) -> dict:
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render_sarif(findings: List[Finding], quiet: bool = False) -> str:
+def render_sarif(findings: List[Finding], quiet: bool = False,
+                 errors: Sequence[FileError] = ()) -> str:
     """The SARIF log as JSON; ``quiet`` changes nothing (there is no summary to omit)."""
-    return json.dumps(build_sarif(findings), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(build_sarif(findings, errors=errors), indent=2, ensure_ascii=False) + "\n"

@@ -16,8 +16,8 @@ import unicodedata
 from typing import Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from bplint.catalogue import catalogue
-from bplint.diagnostics import Finding
-from bplint.report.text import render_text
+from bplint.diagnostics import FileError, Finding
+from bplint.report.text import plain_line, render_text, summary
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -70,6 +70,12 @@ def fix_hint(code: str) -> str:
     return doc.fix
 
 
+def finding_hint(finding: Finding) -> str:
+    """What to do about ``finding``: its own hint, in the program's names, where its rule gives
+    one; else the rule's fix guidance."""
+    return finding.hint or fix_hint(finding.code)
+
+
 def _width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
@@ -118,7 +124,7 @@ class _Sources:
 
 
 def _source_block(finding: Finding, sources: _Sources, colour: bool) -> List[str]:
-    """The offending line, carets under the span, and the rule's fix hint, behind a gutter."""
+    """The offending line, carets under the span, and the finding's fix hint, behind a gutter."""
     span = finding.span
     gutter = str(span.row)
     blank = " " * len(gutter)
@@ -129,41 +135,46 @@ def _source_block(finding: Finding, sources: _Sources, colour: bool) -> List[str
         indent, carets = caret_line(text, span.column, end)
         block.append(f"{gutter} | {text}".rstrip())
         block.append(f"{blank} | {indent}{_paint(carets, _severity_style(finding), colour)}")
-    block.append(f"{blank} = {_paint('help:', BOLD, colour)} {fix_hint(finding.code)}")
+    block.append(f"{blank} = {_paint('help:', BOLD, colour)} {finding_hint(finding)}")
     return block
 
 
 def render_terminal(findings: Sequence[Finding], quiet: bool = False, colour: bool = False,
                     show_source: bool = False, fixed: Optional[int] = None,
-                    unsafe_fixes: bool = False) -> str:
+                    unsafe_fixes: bool = False, errors: Sequence[FileError] = ()) -> str:
     """The text format, optionally coloured, optionally with each finding's source line."""
-    plain = render_text(list(findings), quiet=quiet, fixed=fixed, unsafe_fixes=unsafe_fixes)
     if not colour and not show_source:
-        return plain
-    lines = plain.splitlines()
-    summary = lines[len(findings):]
+        return render_text(list(findings), quiet=quiet, fixed=fixed, unsafe_fixes=unsafe_fixes,
+                           errors=errors)
     out: List[str] = []
     sources = _Sources()
-    for finding, line in zip(findings, lines):
-        out.append(finding_line(finding, line, colour))
+    keyed = [(f.sort_key(), f) for f in findings] + [(e.sort_key(), e) for e in errors]
+    for _, record in sorted(keyed, key=lambda item: item[0]):
+        if isinstance(record, FileError):
+            out.append(record.render())
+            continue
+        out.append(finding_line(record, plain_line(record), colour))
         if show_source:
-            out.extend(_source_block(finding, sources, colour))
+            out.extend(_source_block(record, sources, colour))
             out.append("")
-    out.extend(summary)
+    if not quiet:
+        out.extend(summary(list(findings), fixed, unsafe_fixes, errors))
     return "\n".join(out) + ("\n" if out else "")
 
 
 def render_report(findings: Sequence[Finding], output_format: str, quiet: bool = False,
                   statistics: bool = False, show_source: bool = False,
-                  colour: bool = False, fixed: Optional[int] = None, unsafe_fixes: bool = False) -> str:
-    """What ``bplint check`` prints: the findings in ``output_format`` or, with ``statistics``,
-    their count per rule. ``colour`` and ``show_source`` apply to the text format only."""
+                  colour: bool = False, fixed: Optional[int] = None, unsafe_fixes: bool = False,
+                  errors: Sequence[FileError] = ()) -> str:
+    """What ``bplint check`` prints: the findings and the files that could not be checked, in
+    ``output_format`` or, with ``statistics``, their count per rule. ``colour`` and
+    ``show_source`` apply to the text format only."""
     from bplint.report import FORMATS
     from bplint.report.statistics import render_statistics
 
     if statistics:
-        return render_statistics(list(findings), output_format, quiet=quiet)
+        return render_statistics(list(findings), output_format, quiet=quiet, errors=errors)
     if output_format == "text":
         return render_terminal(findings, quiet=quiet, colour=colour, show_source=show_source,
-                               fixed=fixed, unsafe_fixes=unsafe_fixes)
-    return FORMATS[output_format](list(findings), quiet=quiet)
+                               fixed=fixed, unsafe_fixes=unsafe_fixes, errors=errors)
+    return FORMATS[output_format](list(findings), quiet=quiet, errors=errors)
