@@ -212,7 +212,7 @@ def shapes(path: str, output_format: str) -> None:
 
 
 @app.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--class", "class_name", help="Check only this class (a network, layer, loss or model).")
 @click.option("--init", help='Constructor arguments of a network, e.g. "input_size=3,hidden_size=4,output_size=2" (values are Python expressions).')
 @click.option("--input-shape", help="A network's inputs' shape, e.g. 5,3.")
@@ -228,7 +228,7 @@ def gradcheck(paths: Sequence[str], class_name: Optional[str], init: Optional[st
     """
     from bplint.gradcheck.command import run_gradcheck
 
-    sys.exit(run_gradcheck(list(paths), class_name, init, input_shape, loss, timeout,
+    sys.exit(run_gradcheck(list(paths or ["."]), class_name, init, input_shape, loss, timeout,
                            output_format))
 
 

@@ -84,8 +84,8 @@ def check_file(path: str, config: Config, checks: Sequence[Check] = ALL_CHECKS) 
 def check_stdin(name: str, data: bytes, config: Config,
                 checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
     """A program read from standard input (``bplint check -``), reported as ``name``; a name
-    ending in ``.ipynb`` reads the data as a notebook."""
-    if is_notebook(name):
+    ending in ``.ipynb``, or data that is a notebook's JSON, is read as a notebook."""
+    if is_notebook(name) or _looks_like_a_notebook(data):
         findings, errors, read = check_notebook(name, config, checks, data)
         return FileOutcome(tuple(findings), tuple(errors), read)
     try:
@@ -93,6 +93,20 @@ def check_stdin(name: str, data: bytes, config: Config,
     except UnreadableFile as exc:
         return FileOutcome((), (FileError(name, str(exc)),), False)
     return _check_read(source, config, checks)
+
+
+def _looks_like_a_notebook(data: bytes) -> bool:
+    """A JSON object with ``cells`` and ``nbformat``: a notebook piped in without its name
+    (as a Python program it would be one dict literal, and silently pass)."""
+    if not data.lstrip()[:1] == b"{":
+        return False
+    import json
+
+    try:
+        document = json.loads(data)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and "cells" in document and "nbformat" in document
 
 
 def _check_read(source: SourceFile, config: Config, checks: Sequence[Check]) -> FileOutcome:

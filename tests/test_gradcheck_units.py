@@ -23,7 +23,7 @@ CS231N = textwrap.dedent("""\
       unit                                    kind           verdict         detail
       affine_forward/affine_backward          function-pair  ok              x, w, b ok
       relu_forward/relu_backward              function-pair  ok              x ok
-      bad_affine_forward/bad_affine_backward  function-pair  wrong-gradient  the gradient of `b` is 0.2 times the true gradient (relative error 6.7e-01) at tests/data/units/cs231n_layers.py:35
+      bad_affine_forward/bad_affine_backward  function-pair  wrong-gradient  the gradient of `b` is 0.2 times the true gradient (1/5: divided by the batch size) (relative error 6.7e-01) at tests/data/units/cs231n_layers.py:35
       softmax_loss                            loss           ok              x ok
       dropout_forward/dropout_backward        function-pair  ok              x ok
       sigmoid/sigmoid_prime                   activation     ok              ok: `sigmoid_prime` is the derivative, given the output
@@ -133,3 +133,171 @@ def test_the_review_set_is_judged_as_labelled(run_cli):
               if judged.get(key) != label}
     assert set(differ) == KNOWN_MISSES | UNCHECKED, differ
     assert all(judged[key] == "skipped" for key in UNCHECKED)
+
+
+STEPPING_LAYER = textwrap.dedent("""\
+    import numpy as np
+    import {module} as extra
+
+
+    class Dense:
+        def __init__(self, n_in, n_out):
+            self.W = np.zeros((n_in, n_out))
+            self.b = np.zeros(n_out)
+
+        def forward(self, x):
+            self.x = x
+            return x @ self.W + self.b
+
+        def backward(self, dout, lr=0.1):
+            dx = dout @ self.W.T
+            self.b -= lr * dout.sum(axis=0)
+            return dx
+    """)
+
+
+def test_a_layer_whose_backward_steps_and_forgets_a_weight(run_cli, tmp_path):
+    (tmp_path / "dense.py").write_text(STEPPING_LAYER.format(module="math"), encoding="utf-8")
+    code, records, _ = _json(run_cli, "dense.py", cwd=tmp_path)
+    assert code == 1
+    assert [(p["name"], p["verdict"]) for p in records[0]["parameters"]] == [
+        ("x", "ok"), ("W", "no-update"), ("b", "ok")]
+    assert records[0]["message"] == ("the gradient of `W` is zero: `backward` does not update it "
+                                     "(relative error 1.0e+00)")
+
+
+def test_a_missing_third_party_import_skips_the_units_and_says_why(run_cli, tmp_path):
+    source = STEPPING_LAYER.format(module="a_module_nobody_has").replace(
+        "return x @ self.W + self.b", "return extra.affine(x, self.W, self.b)")
+    (tmp_path / "dense.py").write_text(source, encoding="utf-8")
+    code, records, _ = _json(run_cli, "dense.py", cwd=tmp_path)
+    assert code == 2  # nothing could be checked
+    assert [(r["unit"], r["verdict"]) for r in records] == [("Dense", "skipped")]
+    assert records[0]["message"] == (
+        "it needs `a_module_nobody_has`, which cannot be imported here (ModuleNotFoundError: No "
+        "module named 'a_module_nobody_has'): install it to check this unit")
+
+
+def test_a_missing_import_skips_only_the_units_that_use_it(run_cli, tmp_path):
+    source = STEPPING_LAYER.format(module="a_module_nobody_has").replace(
+        "return x @ self.W + self.b", "return extra.affine(x, self.W, self.b)")
+    source += textwrap.dedent("""\
+
+
+        def relu_forward(x):
+            return np.maximum(x, 0), x
+
+
+        def relu_backward(dout, cache):
+            return dout * (cache > 0)
+        """)
+    (tmp_path / "mixed.py").write_text(source, encoding="utf-8")
+    code, records, _ = _json(run_cli, "mixed.py", cwd=tmp_path)
+    assert (code, [(r["unit"], r["verdict"]) for r in records]) == (
+        0, [("Dense", "skipped"), ("relu_forward/relu_backward", "ok")])
+
+
+NG_COURSE = textwrap.dedent("""\
+    import numpy as np
+
+
+    def linear_forward(A, W, b):
+        Z = np.dot(W, A) + b
+        return Z, (A, W, b)
+
+
+    def linear_backward(dZ, cache):
+        A_prev, W, b = cache
+        m = A_prev.shape[1]
+        dW = 1. / m * np.dot(dZ, A_prev.T)
+        db = 1. / m * np.sum(dZ, axis=1, keepdims=True)
+        dA_prev = np.dot(W.T, dZ)
+        return dA_prev, dW, db
+
+
+    def bias_forward(x, b):
+        return x + b, None
+
+
+    def bias_backward(dout, cache):
+        return dout, dout
+    """)
+
+
+def test_the_deeplearning_ai_mean_cost_convention_is_ok_and_an_unsummed_bias_is_not(run_cli, tmp_path):
+    (tmp_path / "ng.py").write_text(NG_COURSE, encoding="utf-8")
+    code, records, _ = _json(run_cli, "ng.py", cwd=tmp_path)
+    assert (code, [(r["unit"], r["verdict"]) for r in records]) == (
+        1, [("linear_forward/linear_backward", "ok"), ("bias_forward/bias_backward", "wrong-gradient")])
+    assert records[0]["message"] == ("A, W, b ok (`W`, `b`: 1/5 of the true gradient: the mean "
+                                     "cost's 1/m, applied here as deeplearning.ai does)")
+    assert records[1]["message"] == "the gradient of `b` has shape (5, 3), its input (3,)"
+
+
+def test_what_cannot_be_checked_is_reported_and_a_failure_still_exits_1(run_cli, tmp_path):
+    (tmp_path / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    shutil.copy(UNITS / "cs231n_layers.py", tmp_path / "layers.py")
+    code, out, err = run_cli("gradcheck", "broken.py", "layers.py", cwd=tmp_path)
+    assert (code, err) == (1, "")
+    lines = out.splitlines()
+    assert lines[0] == "broken.py: error: syntax error at line 1, column 7: invalid syntax"
+    assert lines[-1] == "13 units: 10 ok, 3 wrong-gradient; 1 file could not be checked in full."
+    code, records, err = _json(run_cli, "broken.py", "layers.py", cwd=tmp_path)
+    assert err == "broken.py: error: syntax error at line 1, column 7: invalid syntax\n"
+    assert records[0] == {"filename": "broken.py", "cell": None, "unit": None, "kind": "file",
+                          "verdict": "not-checked", "location": None, "end_location": None,
+                          "parameters": [], "message": "syntax error at line 1, column 7: invalid syntax",
+                          "line": None}
+
+
+def test_class_over_a_folder_passes_over_the_files_without_it(run_cli, tmp_path):
+    shutil.copytree(UNITS / "assignment", tmp_path / "assignment")
+    shutil.copy(UNITS / "cs231n_layers.py", tmp_path / "assignment" / "model.py")
+    code, records, err = _json(run_cli, "--class", "Dense", "assignment", cwd=tmp_path)
+    assert (code, err, [(r["filename"], r["unit"]) for r in records]) == (
+        0, "", [("assignment/model.py", "Dense")])
+    code, out, _ = run_cli("gradcheck", "--class", "Nope", "assignment", cwd=tmp_path)
+    assert (code, out.splitlines()[0]) == (2, "assignment: error: no class `Nope` in any of the 5 files")
+
+
+def test_a_unit_out_of_time_is_not_a_pass(run_cli, tmp_path):
+    (tmp_path / "slow.py").write_text(textwrap.dedent("""\
+        import numpy as np
+
+
+        def loop_forward(x):
+            while True:
+                pass
+            return x, x
+
+
+        def loop_backward(dout, cache):
+            return dout
+
+
+        def relu_forward(x):
+            return np.maximum(x, 0), x
+
+
+        def relu_backward(dout, cache):
+            return dout * (cache > 0)
+        """), encoding="utf-8")
+    code, out, _ = run_cli("gradcheck", "--timeout", "1", "slow.py", cwd=tmp_path)
+    assert code == 2
+    assert out.splitlines()[-1] == "2 units: 1 ok, 1 skipped; 1 file could not be checked in full."
+
+
+def test_a_notebook_cell_that_does_not_compile_leaves_the_others_checked(run_cli, tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import numpy as np", "print 'python 2'",
+        "def relu_forward(x):\n    return np.maximum(x, 0), x\n\n\n"
+        "def relu_backward(dout, cache):\n    return dout * (cache >= 0) * 2\n")]
+    nbformat.write(notebook, str(tmp_path / "lab.ipynb"))
+    code, out, _ = run_cli("gradcheck", "lab.ipynb", cwd=tmp_path)
+    lines = out.splitlines()
+    assert code == 1
+    assert lines[0].startswith("lab.ipynb: error: syntax error in cell 2 at line 1, column 1: ")
+    assert "relu_forward/relu_backward  function-pair  wrong-gradient" in out

@@ -212,6 +212,13 @@ def test_stdin_named_ipynb_is_read_as_a_notebook(tmp_path):
     assert (code, lines[0]) == (1, f"lab.ipynb:{SEED3_BP301}")
 
 
+def test_stdin_notebook_without_a_name_is_still_read_as_a_notebook(tmp_path):
+    """Read as Python, a notebook's JSON is one dict literal and would silently pass."""
+    data = (NOTEBOOKS / "seed3_mnist_dropout.ipynb").read_bytes()
+    code, lines = _bplint("check", "--no-config", "-", data=data, cwd=tmp_path)
+    assert (code, lines[0]) == (1, f"-:{SEED3_BP301}")
+
+
 def test_stdin_notebook_with_a_broken_cell(tmp_path):
     _notebook(tmp_path / "nb.ipynb", "import numpy as np", 'print "loading"', ASCENDING_SCRIPT)
     outcome = check_stdin("lab.ipynb", (tmp_path / "nb.ipynb").read_bytes(), Config())

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from bplint.gradcheck.verdicts import OK
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+NOT_CHECKED = "not-checked"  # the verdict of a JSON record of what could not be checked
 
 
 def _input_shape(text: Optional[str]) -> Optional[List[int]]:
@@ -40,9 +41,12 @@ def _request(path: str, plans: List[dict], init: Optional[str], input_shape: Opt
             "options": {"init": init, "input_shape": shape, "loss": loss}}
 
 
-def _units(path: str, class_name: Optional[str]) -> Tuple[object, List[dict], Dict[str, list]]:
-    """The file's program, its units (of the class ``class_name`` only, when given), and the
-    place of each class (for the networks' JSON records). Raises UnreadableFile or ValueError."""
+def _units(path: str, class_name: Optional[str]
+           ) -> Tuple[object, List[dict], Dict[str, list], List[str]]:
+    """The file's program, its units (of the class ``class_name`` only, when given), the place
+    of each class (for the networks' JSON records), and why a notebook's cells do not compile
+    (the others are still checked: a broken cell's names are stand-ins in the program). Raises
+    UnreadableFile or ValueError."""
     import ast
 
     from bplint.gradcheck.program import read_program
@@ -50,15 +54,16 @@ def _units(path: str, class_name: Optional[str]) -> Tuple[object, List[dict], Di
     from bplint.prefilter import syntax_error
 
     program = read_program(path)
-    reason = program.syntax_error() or syntax_error(program.text, path)
+    reason = syntax_error(program.text, path)
     if reason is not None:
-        raise ValueError(reason)
+        raise ValueError(program.syntax_error() or reason)
+    cells = [error.reason for error in getattr(program.notebook, "errors", [])]
     tree = ast.parse(program.text)
     units = [u for u in discover(tree) if class_name is None or u.get("cls") == class_name]
     places = {node.name: [[node.lineno, node.col_offset + 1],
                           [node.end_lineno or node.lineno, (node.end_col_offset or 0) + 1]]
               for node in tree.body if isinstance(node, ast.ClassDef)}
-    return program, units, places
+    return program, units, places, cells
 
 
 def file_request(path: str, class_name: Optional[str], init: Optional[str],
@@ -84,60 +89,96 @@ def file_request(path: str, class_name: Optional[str], init: Optional[str],
     return request
 
 
+def _network_failed(result: dict) -> bool:
+    return "raised" in result or any(row["verdict"] != OK for row in result.get("rows", []))
+
+
 class _Run:
-    """What ``bplint gradcheck PATH...`` found, file by file, and how to say it."""
+    """What ``bplint gradcheck PATH...`` found, file by file, and how to say it.
+
+    What could not be checked (a file, a network class, a notebook cell, a unit out of time) is
+    never left out: a line ``path: error: reason`` in the text report (also on stderr for JSON),
+    a record with ``verdict`` ``not-checked`` in JSON, and a count in the summary."""
 
     def __init__(self, output_format: str) -> None:
         self.output_format = output_format
         self.records: List[dict] = []
         self.blocks: List[str] = []
-        self.answers: List[dict] = []
-        self.errors = 0
-        self.checked = 0
+        self.unchecked: List[str] = []  # the paths of what could not be checked, once each
+        self.networks: List[dict] = []
+        self.failed_networks = 0
 
-    def error(self, path: str, message: str) -> None:
-        self.errors += 1
-        sys.stderr.write(f"{path}: error: {message}\n")
+    def error(self, path: str, message: str, unit: Optional[str] = None) -> None:
+        line = f"{path}: error: {message}"
+        self.unchecked.append(path)
+        self.blocks.append(line)
+        if self.output_format == "json":
+            sys.stderr.write(line + "\n")
+        self.records.append({"filename": path, "cell": None, "unit": unit,
+                             "kind": "network" if unit else "file", "verdict": NOT_CHECKED,
+                             "location": None, "end_location": None, "parameters": [],
+                             "message": message, "line": None})
 
     def add(self, program, units: List[dict], places: Dict[str, list], answer: dict) -> None:
         from bplint.gradcheck.report import render_result
         from bplint.gradcheck.units import report
 
-        self.answers.append(answer)
         records = [report.record(program, unit, result)
                    for unit, result in zip(units, answer.get("units", []))]
+        for result in answer.get("units", []):
+            if result.get("timed_out"):
+                self.unchecked.append(program.path)
         networks = [result for result in answer.get("results", []) if "error" not in result]
-        for result in answer.get("results", []):
-            if "error" in result:
-                self.error(program.path, f"{result['class']}: {result['error']}")
         records += [report.network_record(program, result, places.get(result["class"]))
                     for result in networks]
         self.records.extend(records)
-        self.checked += sum(1 for r in records if r["verdict"] != "skipped")
+        self.networks.extend(networks)
+        self.failed_networks += sum(1 for result in networks if _network_failed(result))
         text = report.render_units(program, records[:len(units)])
-        tables = [render_result(program.path, result) for result in networks]
         if not units and not answer.get("results"):
             text = [f"{program.path}: nothing to check (no forward/backward unit, no network class)"]
-        self.blocks.extend(block for block in ["\n".join(text), *tables] if block)
+        self.blocks.extend(block for block in ["\n".join(text)] if block)
+        self.blocks.extend(render_result(program.path, result) for result in networks)
+        for result in answer.get("results", []):
+            if "error" in result:
+                self.error(program.path, f"{result['class']}: {result['error']}", result["class"])
 
     def render(self) -> str:
         if self.output_format == "json":
             return json.dumps(self.records, indent=2, ensure_ascii=False) + "\n"
+        parts = [block.rstrip("\n") for block in self.blocks]
+        summary = self._summary()
+        return "\n\n".join(parts + ([summary] if summary else [])) + ("\n" if parts else "")
+
+    def _summary(self) -> str:
+        """The last line when there is more than one network's table to read: units, networks,
+        and what could not be checked."""
         from bplint.gradcheck.units.report import summary
 
-        units = [r for r in self.records if r["kind"] != "network"]
-        parts = [block.rstrip("\n") for block in self.blocks]
-        parts += [summary(units)] if units else []
-        return "\n\n".join(parts) + ("\n" if parts else "")
+        units = [r for r in self.records if r["kind"] not in ("network", "file")]
+        if not units and not self.unchecked and len(self.networks) <= 1:
+            return ""
+        parts = [summary(units).rstrip(".")] if units else []
+        if self.networks:
+            count = len(self.networks)
+            parts.append(f"{count} network{'s' if count != 1 else ''}: "
+                         f"{count - self.failed_networks} ok"
+                         + (f", {self.failed_networks} failed" if self.failed_networks else ""))
+        unchecked = len(set(self.unchecked))
+        if unchecked:
+            parts.append(f"{unchecked} file{'s' if unchecked != 1 else ''} could not be "
+                         "checked in full")
+        return "; ".join(parts) + "."
 
     def exit_code(self) -> int:
+        """1 when a gradient is wrong or the code raised, else 2 when something could not be
+        checked (or nothing could), else 0."""
         from bplint.gradcheck.units.report import FAILED
 
-        if any(r["verdict"] in FAILED for r in self.records if r["kind"] != "network"):
+        if self.failed_networks or any(r["verdict"] in FAILED for r in self.records):
             return EXIT_FAILED
-        if self.errors or not self.checked:
-            return EXIT_ERROR
-        return max([exit_code(answer) for answer in self.answers] + [EXIT_OK])
+        checked = any(r["verdict"] not in ("skipped", NOT_CHECKED) for r in self.records)
+        return EXIT_ERROR if self.unchecked or not checked else EXIT_OK
 
 
 def run_gradcheck(paths: Sequence[str], class_name: Optional[str] = None,
@@ -146,7 +187,8 @@ def run_gradcheck(paths: Sequence[str], class_name: Optional[str] = None,
                   output_format: str = "text") -> int:
     """Check every unit and network class of the files, folders and notebooks ``paths``; print
     the verdicts in ``output_format`` (text or json); the exit code (0 all ok, 1 a gradient is
-    wrong or the code raised, 2 something could not be checked, or nothing could)."""
+    wrong or the code raised, 2 something could not be checked, or nothing could). With
+    ``class_name``, files without that class are passed over (an error only when none has it)."""
     from bplint.files import UnreadableFile, discover
     from bplint.gradcheck.plan import PlanError
     from bplint.gradcheck.runner import RunError, Worker
@@ -155,15 +197,25 @@ def run_gradcheck(paths: Sequence[str], class_name: Optional[str] = None,
     run = _Run(output_format)
     for error in missing_paths:
         run.error(error.path, error.reason)
+    absent: List[str] = []
     for path in files:
         worker = Worker(timeout * 2)  # starts importing NumPy while the plan is made
         try:
-            program, units, places = _units(path, class_name)
+            program, units, places, cells = _units(path, class_name)
             request = file_request(path, class_name, init, input_shape, loss, units, timeout)
-        except (UnreadableFile, ValueError, PlanError, SyntaxError) as exc:
+        except PlanError as exc:
+            worker.cancel()
+            if class_name is not None and str(exc).startswith(f"no class `{class_name}`"):
+                absent.append(str(exc))
+            else:
+                run.error(path, str(exc))
+            continue
+        except (UnreadableFile, ValueError, SyntaxError) as exc:
             worker.cancel()
             run.error(path, str(exc))
             continue
+        for reason in cells:
+            run.error(path, reason)
         units = request["units"]
         if not units and not request["plans"]:
             worker.cancel()
@@ -179,6 +231,9 @@ def run_gradcheck(paths: Sequence[str], class_name: Optional[str] = None,
             run.error(path, answer["error"])
             continue
         run.add(program, units, places, answer)
+    if class_name is not None and len(absent) == len(files) and files:
+        run.error(", ".join(paths), absent[0] if len(files) == 1 else
+                  f"no class `{class_name}` in any of the {len(files)} files")
     sys.stdout.write(run.render())
     return run.exit_code()
 

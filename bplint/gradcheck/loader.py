@@ -16,6 +16,7 @@ import types
 from typing import Dict, List, Set, Tuple
 
 from bplint.gradcheck.guard import HELPER, UPDATING, guard_updates, update_failed, updating
+from bplint.gradcheck.missing import bind_stand_ins
 
 MODULE_NAME = "__bplint_gradcheck_script__"
 
@@ -58,16 +59,17 @@ def _dotted(node: ast.AST, aliases: Dict[str, str]) -> str:
     return ".".join(reversed(parts))
 
 
-def _simple(node: ast.AST, aliases: Dict[str, str]) -> bool:
-    """Whether evaluating an expression only computes (no I/O, no user function called); the
-    body of a lambda runs only when it is called."""
+def _simple(node: ast.AST, aliases: Dict[str, str], classes: Set[str] = frozenset()) -> bool:
+    """Whether evaluating an expression only computes (no I/O, no user function called, but
+    the constructors of ``classes``); the body of a lambda runs only when it is called."""
     if isinstance(node, ast.Lambda):
         return True
-    if isinstance(node, ast.Call) and _dotted(node.func, aliases) not in _SAFE_CALLS:
+    if isinstance(node, ast.Call) and _dotted(node.func, aliases) not in _SAFE_CALLS \
+            and not (isinstance(node.func, ast.Name) and node.func.id in classes):
         return False
     if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
         return False
-    return all(_simple(child, aliases) for child in ast.iter_child_nodes(node))
+    return all(_simple(child, aliases, classes) for child in ast.iter_child_nodes(node))
 
 
 def _assigned_names(statement: ast.stmt) -> List[str]:
@@ -84,16 +86,20 @@ def _assigned_names(statement: ast.stmt) -> List[str]:
     return names
 
 
-def select(tree: ast.Module) -> Tuple[List[ast.stmt], List[int]]:
-    """The statements kept, and the lines of those skipped."""
+def select(tree: ast.Module, constructors: bool = False) -> Tuple[List[ast.stmt], List[int]]:
+    """The statements kept, and the lines of those skipped. With ``constructors``, an
+    assignment may also create an object of a class the module defined above it."""
     aliases = _numpy_aliases(tree)
     kept, skipped = [], []
+    classes: Set[str] = set()
     for statement in tree.body:
         if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef,
                                   ast.AsyncFunctionDef, ast.ClassDef)):
             kept.append(statement)
+            if constructors and isinstance(statement, ast.ClassDef):
+                classes.add(statement.name)
         elif (isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is not None
-              and _assigned_names(statement) and _simple(statement.value, aliases)):
+              and _assigned_names(statement) and _simple(statement.value, aliases, classes)):
             kept.append(statement)
         elif not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
             skipped.append(statement.lineno)
@@ -117,9 +123,13 @@ def _register_source(path: str, text: str) -> None:
     linecache.cache[path] = (len(text), None, lines, path)  # no mtime: never reloaded
 
 
-def load(path: str, text: str, package: str = "") -> Tuple[types.ModuleType, ast.Module]:
+def load(path: str, text: str, package: str = "", stand_ins: bool = False
+         ) -> Tuple[types.ModuleType, ast.Module]:
     """A module holding the script's definitions, and the script's syntax tree. ``package`` is
-    the dotted package the file is in, for its relative imports (``from .layers import *``)."""
+    the dotted package the file is in, for its relative imports (``from .layers import *``).
+    With ``stand_ins``, an import that fails binds its names to stand-ins
+    (:mod:`bplint.gradcheck.missing`) instead of failing the load: only the code using them
+    fails."""
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
@@ -143,7 +153,9 @@ def load(path: str, text: str, package: str = "") -> Tuple[types.ModuleType, ast
             exec(code, namespace)  # noqa: S102 - the documented purpose of `bplint gradcheck`
         except ImportError as exc:
             names = {(a.asname or a.name).split(".")[0] for a in statement.names}
-            if names & needed:
+            if stand_ins:
+                bind_stand_ins(statement, namespace, exc)
+            elif names & needed:
                 raise LoadError(f"cannot import {exc.name or 'a module'} "
                                 f"({type(exc).__name__}: {exc}) at line {statement.lineno}") from None
         except Exception as exc:  # noqa: BLE001 - any failure is reported in one line

@@ -27,13 +27,23 @@ def _check_all(request: dict) -> dict:
 
     path = request["path"]
     install(path)
+    units = request.get("units", [])
     try:
         program = read_program(path)
-        module, _ = load(path, program.text, package_of(path))
-    except (LoadError, UnreadableFile) as exc:
+    except UnreadableFile as exc:
         return {"error": f"cannot load the definitions: {exc}"}
-    units = run_units(module.__dict__, path, request.get("units", []),
-                      request["options"].get("unit_seconds", 10.0))
+    try:
+        module, _ = load(path, program.text, package_of(path))
+    except LoadError as exc:
+        if not units:
+            return {"error": f"cannot load the definitions: {exc}"}
+        # The networks need every import; a unit only those it uses (the others are skipped).
+        unit_module, _ = load(path, program.text, package_of(path), stand_ins=True)
+        return {"results": [{"class": plan["class"], "error": f"cannot load the definitions: {exc}"}
+                            for plan in request["plans"]],
+                "units": run_units(unit_module.__dict__, path, units,
+                                   request["options"].get("unit_seconds", 10.0))}
+    units = run_units(module.__dict__, path, units, request["options"].get("unit_seconds", 10.0))
     results = []
     for plan in request["plans"]:
         try:

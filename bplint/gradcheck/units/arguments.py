@@ -28,6 +28,8 @@ _LAYOUTS: Dict[str, Dict[str, Tuple[int, ...]]] = {
              "scale": (D,), "state": (N, M)},
     "rows, 2-D bias": {"data": (N, D), "weight": (D, M), "recurrent": (M, M), "bias": (1, M),
                        "scale": (1, D), "state": (N, M)},
+    "rows, a bias on the input": {"data": (N, D), "weight": (D, M), "recurrent": (M, M),
+                                  "bias": (D,), "scale": (D,), "state": (N, M)},
     "rows, normalised outputs": {"data": (N, D), "weight": (D, M), "recurrent": (M, M),
                                  "bias": (M,), "scale": (M,), "state": (N, M)},
     "columns": {"data": (D, N), "weight": (M, D), "recurrent": (M, M), "bias": (M, 1),

@@ -4,8 +4,10 @@
 package, ``import dnn_utils`` beside a script: the folder of the checked file and the root of
 the package it is in (the first folder up without an ``__init__.py``) are searched first. A
 module found there is executed as the checked file is (:func:`bplint.gradcheck.loader.select`:
-imports, definitions and simple constants only), so a helper module's own training loop or data
-loading never runs. Installed packages are imported as usual.
+imports, definitions and simple constants only, and here also objects made from the module's own
+classes, ``_zero = Zero()``, which libraries keep at module level), so a helper module's own
+training loop or data loading never runs; an import in it that fails binds stand-ins
+(:mod:`bplint.gradcheck.missing`). Installed packages are imported as usual.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from typing import List, Optional, Sequence
 
 from bplint.gradcheck.loader import select
+from bplint.gradcheck.missing import bind_stand_ins
 
 
 def package_of(path: str) -> str:
@@ -53,9 +56,13 @@ class _DefinitionsLoader(importlib.abc.Loader):
         with open(self.origin, encoding="utf-8") as handle:
             text = handle.read()
         tree = ast.parse(text, filename=self.origin)
-        kept, _ = select(tree)
-        code = compile(ast.Module(body=kept, type_ignores=[]), self.origin, "exec")
-        exec(code, module.__dict__)  # noqa: S102 - definitions of the user's own project
+        kept, _ = select(tree, constructors=True)
+        for statement in kept:
+            code = compile(ast.Module(body=[statement], type_ignores=[]), self.origin, "exec")
+            try:
+                exec(code, module.__dict__)  # noqa: S102 - definitions of the user's own project
+            except ImportError as exc:
+                bind_stand_ins(statement, module.__dict__, exc)
 
 
 class ProjectImports(importlib.abc.MetaPathFinder):

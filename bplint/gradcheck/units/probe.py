@@ -22,15 +22,17 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 
 from bplint.gradcheck import naming
+from bplint.gradcheck.missing import MissingImport
 from bplint.gradcheck.rng import Randomness
 from bplint.gradcheck.units import arguments as A
 from bplint.gradcheck.units.compare import OK, Comparison, compare, numerical_gradient
 
-ERROR, SKIPPED = "error", "skipped"
+ERROR, SKIPPED, NO_UPDATE = "error", "skipped", "no-update"
 RATE = 1e-3  # the learning rate given to a backward that also steps (``backward(dout, lr)``)
 
 # Constructor arguments other than sizes that layers take, and a usual value for each.
-_SHAPE_ARGUMENT = re.compile(r"(^in|^out|_)shape$|^(in|out)put_?shape$", re.IGNORECASE)
+_SHAPE_ARGUMENT = re.compile(r"(^in|^out|_)shape$|^(in|out)put_?shape$|(^|_)ch\d*$|^ch_|depth$",
+                             re.IGNORECASE)  # ``inshape``, ``out_ch``, ``ch_residual``, ``kernel_depth``
 _SLOPE_ARGUMENT = re.compile(r"^(alpha|slope|negative_slope|leak|leakiness|a)$", re.IGNORECASE)
 _PROBABILITY_ARGUMENT = re.compile(r"(^p$|rate$|prob|^keep|^drop)", re.IGNORECASE)
 
@@ -45,6 +47,15 @@ class UserError(Exception):
     def __init__(self, stage: str, exc: BaseException, line: Optional[int]) -> None:
         super().__init__(f"{stage} raised {type(exc).__name__}: {exc}")
         self.line = line
+        # an undefined name is the code's own mistake whatever it is given
+        self.whatever_the_input = isinstance(exc, NameError) and line is not None
+
+
+def _first_undefined_name(problems: List["UserError"]) -> Optional["UserError"]:
+    """The error to report when every input tried raised: an undefined name (never a wrong
+    guess of ours), else None (the unit is skipped)."""
+    return next((p for p in problems if p.whatever_the_input), None) \
+        if problems and all(p.whatever_the_input for p in problems) else None
 
 
 def _line_in(exc: BaseException, path: str) -> Optional[int]:
@@ -95,6 +106,8 @@ class Probe:
         self.randomness.restore()
         try:
             return function(*args, **kwargs)
+        except MissingImport as exc:
+            raise Skip(f"it {exc}: install it to check this unit") from None
         except Exception as exc:  # noqa: BLE001 - the user's code: its error is the verdict
             raise UserError(stage, exc, _line_in(exc, self.path)) from None
 
@@ -140,7 +153,7 @@ class Probe:
             checked = self._pair_in(forward, backward, signature, unit, mode, settings)
             if any(p["verdict"] != OK for p in checked):
                 break
-        return {"parameters": checked}
+        return {"parameters": _mean_cost_convention(checked)}
 
     def _pair_in(self, forward, backward, signature, unit, mode, settings) -> List[dict]:
         """The pair's gradients with these settings; a failure is confirmed on a second draw
@@ -149,7 +162,8 @@ class Probe:
         for seed in (0, 1):
             chosen = self._fit(forward, signature, settings, mode, seed, tried)
             if chosen is None:
-                raise Skip(f"no argument shapes fit `{unit['forward']}` ({'; '.join(tried)})")
+                raise Skip(f"no argument shapes fit `{unit['forward']}` ({'; '.join(tried[:2])}"
+                           f"{'; ...' if len(tried) > 2 else ''})")
             values, out = chosen
             checked = self._check_pair(forward, backward, values, out, unit, mode, seed)
             if all(p["verdict"] == OK for p in checked):
@@ -157,10 +171,12 @@ class Probe:
         return checked
 
     def _fit(self, forward, signature, settings, mode, seed, tried):
+        errors: List[UserError] = []
         for layout, values in A.candidates(signature, settings, mode, seed):
             try:
                 out = self._call("forward", forward, **values)
             except UserError as exc:
+                errors.append(exc)
                 if seed == 0:
                     tried.append(f"{layout}: {exc}")
                 continue
@@ -168,6 +184,9 @@ class Probe:
             if _is_float_array(first):
                 return values, first
             tried.append(f"{layout}: returned no (out, cache) pair")
+        undefined = _first_undefined_name(errors)
+        if undefined is not None and len(errors) == len(A.LAYOUT_NAMES):
+            raise undefined
         return None
 
     def _check_pair(self, forward, backward, values, out, unit, mode, seed) -> List[dict]:
@@ -232,10 +251,12 @@ class Probe:
         returned = self._call("backward", backward, dout.copy(), **rate)
         dx = returned[0] if isinstance(returned, (tuple, list)) else returned
         found = _parameter_gradients(layer, parameters, returned)
+        stepped = set()
         if rate:  # a backward that steps: the gradient is the step over the learning rate
             for name, value in parameters.items():
                 if name not in found:
                     found[name] = ((before[name] - value) / RATE, name)
+                    stepped.add(name)
         if any(getattr(g, "dtype", None) == np.float32 for g in [dx, *(g for g, _ in found.values())]):
             raise Skip("it computes its gradients in float32 (finite differences need float64)")
         for name, value in before.items():
@@ -246,10 +267,15 @@ class Probe:
 
         checked = []
         if dx is not None and not isinstance(dx, dict):
-            checked.append(_parameter("x", compare(dx, numerical_gradient(evaluate, x)), None))
+            checked.append(_parameter("x", compare(dx, numerical_gradient(evaluate, x)),
+                                      unit.get("return_line")))
         for name, (grad, source) in found.items():
             numeric = numerical_gradient(evaluate, parameters[name])
-            checked.append(_parameter(name, compare(grad, numeric), unit["lines"].get(source)))
+            comparison = compare(grad, numeric)
+            if name in stepped and comparison.verdict != OK and not np.any(grad):
+                comparison = Comparison(NO_UPDATE, comparison.error, None,
+                                        f"is zero: `{unit['backward']}` does not update it")
+            checked.append(_parameter(name, comparison, unit["lines"].get(source)))
         missing = [name for name in parameters if name not in found]
         if not checked:
             raise Skip(f"`{unit['backward']}` returned no gradient and stored none found "
@@ -280,7 +306,7 @@ class Probe:
         return None
 
     def _layer_input(self, unit, forward, seed):
-        problems = []
+        problems: List[Tuple[tuple, UserError]] = []
         draw = A.Draw(seed)
         for shape in ((A.N, A.D), (A.D, A.N), (A.N, A.M), (A.N, A.STEPS, A.D),
                       (A.IMAGES["N"], A.IMAGES["C"], A.IMAGES["H"], A.IMAGES["W"])):
@@ -288,11 +314,15 @@ class Probe:
             try:
                 out = self._call("forward", forward, x.copy())
             except UserError as exc:
-                problems.append(f"{shape}: {exc}")
+                problems.append((shape, exc))
                 continue
             if _is_float_array(np.asarray(out)) and not isinstance(out, tuple):
                 return x, out
-        raise Skip(f"no input shape fits `{unit['cls']}.{unit['forward']}` ({'; '.join(problems[:2])})")
+        undefined = _first_undefined_name([exc for _, exc in problems])
+        if undefined is not None:
+            raise undefined
+        tried = "; ".join(f"{shape}: {exc}" for shape, exc in problems[:2])
+        raise Skip(f"no input shape fits `{unit['cls']}.{unit['forward']}` ({tried})")
 
     # -- activations ------------------------------------------------------------------------------
 
@@ -438,7 +468,8 @@ class Probe:
         for key in sorted(grads, key=str):
             if key in store and _is_float_array(store[key]):
                 numeric = numerical_gradient(evaluate, store[key])
-                checked.append(_parameter(str(key), compare(grads[key], numeric), None))
+                checked.append(_parameter(str(key), compare(grads[key], numeric),
+                                          unit["lines"].get(str(key))))
         if not checked:
             raise Skip("no gradient in `grads` matches a parameter in `params`")
         return {"parameters": checked}
@@ -492,6 +523,30 @@ class Probe:
             classes = np.shape(scores)[-1] if np.ndim(scores) == 2 else 2
             return X, np.arange(shape[0]) % classes
         raise Skip(f"no input shape fits `{unit['cls']}.loss`")
+
+
+def _mean_cost_convention(checked: List[dict]) -> List[dict]:
+    """Andrew Ng's course puts the 1/m of a mean cost into ``linear_backward``: ``dW`` and
+    ``db`` are 1/m of the true gradient while ``dA_prev`` is exact. When every parameter's
+    gradient (all but the first, data, input) is exactly 1/m and the data gradient is right,
+    that is the convention, not a bug: ok, said so. A single parameter off by 1/m (``db`` a mean
+    where ``dW`` is a sum) stays wrong. Any other factor of the batch size is named."""
+    batch = A.N
+    for parameter in checked:
+        scale = parameter["scale"]
+        if scale is not None and parameter["verdict"] != OK:
+            for factor, words in ((1 / batch, f"1/{batch}: divided by the batch size"),
+                                  (batch, f"{batch}: the batch size")):
+                if np.isclose(scale, factor):
+                    parameter["note"] += f" ({words})"
+    data, parameters = checked[:1], checked[1:]
+    if parameters and all(p["verdict"] == OK for p in data) and all(
+            p["scale"] is not None and np.isclose(p["scale"], 1 / batch) for p in parameters):
+        for p in parameters:
+            p["verdict"] = OK
+            p["note"] = (f"1/{batch} of the true gradient: the mean cost's 1/m, applied here "
+                         "as deeplearning.ai does")
+    return checked
 
 
 def _source_line(unit: dict, index: int) -> Optional[int]:
@@ -651,7 +706,11 @@ def _message(checked: List[dict]) -> str:
     """One sentence: the gradients that are ok, or the first wrong one and how it is wrong."""
     bad = [p for p in checked if p["verdict"] != OK]
     if not bad:
-        notes = "; ".join(f"`{p['name']}` {p['note']}" for p in checked if p["note"])
+        by_note: Dict[str, List[str]] = {}
+        for p in checked:
+            if p["note"]:
+                by_note.setdefault(p["note"], []).append(f"`{p['name']}`")
+        notes = "; ".join(f"{', '.join(names)}: {note}" for note, names in by_note.items())
         return f"{', '.join(p['name'] for p in checked)} ok" + (f" ({notes})" if notes else "")
     first = bad[0]
     error = (f" (relative error {first['relative_error']:.1e})"

@@ -34,7 +34,7 @@ def run_units(namespace: Dict[str, object], path: str, units: List[dict],
                 results.append(probe.run(unit))
             except _TimeUp:
                 results.append({"unit": unit["unit"], "kind": unit["kind"], "verdict": SKIPPED,
-                                "parameters": [], "line": None,
+                                "parameters": [], "line": None, "timed_out": True,
                                 "message": f"took longer than {seconds:g} s (raise the limit "
                                            "with --timeout)"})
             finally:
