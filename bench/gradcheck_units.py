@@ -67,7 +67,8 @@ def labelled(folder: Path, show_misses: bool) -> None:
     records, seconds, errors = gradcheck([str(folder)])
     verdicts: Dict[Tuple[str, str], List[dict]] = {}
     for record in records:
-        verdicts.setdefault(unit_key(record, folder), []).append(record)
+        if record["unit"] is not None:  # a file that could not be checked has no unit
+            verdicts.setdefault(unit_key(record, folder), []).append(record)
     found = checked = caught = wrong = alarms = correct = 0
     misses: List[str] = []
     for key, (label, bug) in sorted(expected.items()):
@@ -111,7 +112,7 @@ def corpus(show_misses: bool) -> List[dict]:
         print("real corpus: not fetched (python bench/corpus.py --fetch)")
         return []
     records, seconds, _ = gradcheck(files)
-    units = [r for r in records if r["kind"] != "network"]
+    units = [r for r in records if r["kind"] not in ("network", "file")]
     judged = [r for r in units if r["verdict"] != "skipped"]
     print(f"real corpus: {len(files)} files, {len(units)} units found, {len(judged)} checked "
           f"({100 * len(judged) / max(len(units), 1):.0f}%), {seconds:.1f} s")

@@ -301,3 +301,23 @@ def test_a_notebook_cell_that_does_not_compile_leaves_the_others_checked(run_cli
     assert code == 1
     assert lines[0].startswith("lab.ipynb: error: syntax error in cell 2 at line 1, column 1: ")
     assert "relu_forward/relu_backward  function-pair  wrong-gradient" in out
+
+
+def test_the_init_advice_names_the_arguments_not_the_values_that_failed(run_cli, tmp_path):
+    (tmp_path / "blob.py").write_text(textwrap.dedent("""\
+        import numpy as np
+
+
+        class Blob:
+            def __init__(self, config):
+                self.W = np.zeros((config["a"], config["b"]))
+
+            def forward(self, X):
+                return X @ self.W
+
+            def backward(self, X, y, lr=0.1):
+                self.W -= lr * X.T @ (self.forward(X) - y)
+        """), encoding="utf-8")
+    code, out, _ = run_cli("gradcheck", "blob.py", cwd=tmp_path)
+    assert code == 2
+    assert out.splitlines()[0].endswith('; pass its arguments with --init "config=..."')

@@ -120,7 +120,8 @@ class Builder:
         except CheckError:
             raise
         except Exception as exc:  # noqa: BLE001
-            hint = init_hint(self.plan)
+            # the values just tried failed: name the arguments, not those values again
+            hint = ",".join(f"{name}=..." for name in kwargs) or "name=value,..."
             raise CheckError(f"cannot instantiate {self.plan['class']}"
                              f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())}): "
                              f"{type(exc).__name__}: {exc}; pass its arguments with "

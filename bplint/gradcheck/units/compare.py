@@ -33,6 +33,7 @@ class Comparison:
     error: Optional[float]   # cs231n's relative error (None when the shapes differ)
     scale: Optional[float]   # c when the gradient is c times the true one (c != 1), else None
     note: str = ""
+    size: Optional[int] = None  # how many values the code's gradient has
 
 
 def numerical_gradient(evaluate: Callable[[], float], array: np.ndarray) -> np.ndarray:
@@ -71,7 +72,7 @@ def compare(analytic: object, numeric: np.ndarray) -> Comparison:
             note = f"has shape {_shape(given.shape)}, its input {_shape(numeric.shape)} (transposed)"
         else:
             note = f"has shape {_shape(given.shape)}, its input {_shape(numeric.shape)}"
-        return Comparison(WRONG_GRADIENT, None, None, note)
+        return Comparison(WRONG_GRADIENT, None, None, note, given.size)
     error = rel_error(given, numeric)
     norm = float(np.linalg.norm(given - numeric) / max(np.linalg.norm(given) + np.linalg.norm(numeric), 1e-300))
     if error < OK_ERROR or norm < OK_NORM_ERROR or not np.any(numeric) and not np.any(given):

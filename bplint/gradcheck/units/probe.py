@@ -25,6 +25,8 @@ from bplint.gradcheck import naming
 from bplint.gradcheck.missing import MissingImport
 from bplint.gradcheck.rng import Randomness
 from bplint.gradcheck.units import arguments as A
+from bplint.gradcheck.units.layer_state import (
+    lazy_parameters, names_a_gradient, parameter_gradients, parameters_of, to_float64)
 from bplint.gradcheck.units.compare import OK, Comparison, compare, numerical_gradient
 
 ERROR, SKIPPED, NO_UPDATE = "error", "skipped", "no-update"
@@ -71,7 +73,8 @@ def _is_float_array(value: object) -> bool:
 
 def _parameter(name: str, comparison: Comparison, line: Optional[int]) -> dict:
     return {"name": name, "verdict": comparison.verdict, "relative_error": comparison.error,
-            "scale": comparison.scale, "note": comparison.note, "line": line}
+            "scale": comparison.scale, "note": comparison.note, "line": line,
+            "size": comparison.size}
 
 
 class Probe:
@@ -215,25 +218,65 @@ class Probe:
     def _layer(self, unit: dict) -> dict:
         checked: List[dict] = []
         for seed in (0, 1):  # a failure is confirmed on a second draw (not a kink)
+            checked, layer, x, parameters = self._layer_once(unit, seed)
+            if all(p["verdict"] == OK for p in checked):
+                break
+        # A parameterless layer whose input gradient has the input's size but another shape
+        # reshapes (a flatten, a combine): the shape it gives back comes from how it was built
+        # or called, which is ours to guess here.
+        if not parameters and any(p["verdict"] != OK and p["relative_error"] is None
+                                  and p["size"] == x.size for p in checked):
+            raise Skip("it reshapes or combines its inputs, and the shape its backward gives "
+                       "back depends on how it was built or called: check it in its network")
+        if not parameters and any(p["verdict"] != OK for p in checked) \
+                and not names_a_gradient(unit.get("upstream", "")):
+            as_derivative = self._backward_as_derivative(
+                unit, getattr(layer, unit["forward"]), getattr(layer, unit["backward"]), x)
+            if as_derivative is not None:
+                return as_derivative
+        return {"parameters": checked, "kind": "layer" if parameters else "activation"}
+
+    def _layer_once(self, unit: dict, seed: int):
+        """The layer's gradients with the first input shape its forward and backward both take
+        (a layer written for one sample, ``(3, 1)``, takes a batch in forward and fails in
+        backward: that is our guess, not its bug, while another shape remains); a fresh layer
+        for each shape (some build their weights in the first forward pass)."""
+        problems: List[Tuple[tuple, UserError]] = []
+        failed_backward: Optional[UserError] = None
+        draw = A.Draw(seed)
+        for shape in _LAYER_INPUTS:
             layer = self._instance(unit)
             self.randomness.adopt(layer)
             forward, backward = getattr(layer, unit["forward"]), getattr(layer, unit["backward"])
-            built = _parameters(layer)
-            x, out = self._layer_input(unit, forward, seed)
-            _to_float64(layer)
-            parameters = ({n: v for n, v in _parameters(layer).items() if n in built} if built
-                          else _lazy_parameters(layer))
-            checked, missing = self._layer_gradients(unit, layer, forward, backward, parameters,
-                                                     x, out, seed)
-            if all(p["verdict"] == OK for p in checked):
-                break
-        if not parameters and any(p["verdict"] != OK for p in checked) \
-                and not _names_a_gradient(unit.get("upstream", "")):
-            as_derivative = self._backward_as_derivative(unit, forward, backward, x)
-            if as_derivative is not None:
-                return as_derivative
-        return {"parameters": checked, "kind": "layer" if parameters else "activation",
-                "unmatched": missing}
+            built = parameters_of(layer)
+            x = draw.normal(shape)
+            try:
+                out = self._call("forward", forward, x.copy())
+            except UserError as exc:
+                problems.append((shape, exc))
+                continue
+            if not _is_float_array(np.asarray(out)) or isinstance(out, tuple):
+                continue
+            if not np.allclose(np.asarray(self._call("forward", forward, x.copy())), out):
+                raise Skip("its forward keeps state between calls (the same input gives another "
+                           "output): check it in its network")
+            to_float64(layer)
+            parameters = ({n: v for n, v in parameters_of(layer).items() if n in built} if built
+                          else lazy_parameters(layer))
+            try:
+                checked = self._layer_gradients(unit, layer, forward, backward, parameters,
+                                                x, out, seed)
+            except UserError as exc:
+                failed_backward = failed_backward or exc
+                continue
+            return checked, layer, x, parameters
+        if failed_backward is not None:
+            raise failed_backward
+        undefined = _first_undefined_name([exc for _, exc in problems])
+        if undefined is not None:
+            raise undefined
+        tried = "; ".join(f"{shape}: {exc}" for shape, exc in problems[:2])
+        raise Skip(f"no input shape fits `{unit['cls']}.{unit['forward']}` ({tried})")
 
     def _layer_gradients(self, unit, layer, forward, backward, parameters, x, out, seed):
         """The gradients of the input and of each parameter, against finite differences of
@@ -242,7 +285,7 @@ class Probe:
         dout = A.Draw(seed + 100).normal(np.shape(out))
         start = {name: value.copy() for name, value in parameters.items()}
         self._call("forward", forward, x.copy())
-        now = _parameters(layer)
+        now = parameters_of(layer)
         for name in [n for n in parameters if now.get(n) is not parameters[n]
                      or not np.array_equal(now[n], start[n])]:
             del parameters[name]  # moved by forward itself: running statistics, not parameters
@@ -250,7 +293,7 @@ class Probe:
         rate = {unit["rate"]: RATE} if unit.get("rate") else {}
         returned = self._call("backward", backward, dout.copy(), **rate)
         dx = returned[0] if isinstance(returned, (tuple, list)) else returned
-        found = _parameter_gradients(layer, parameters, returned)
+        found = parameter_gradients(layer, parameters, returned)
         stepped = set()
         if rate:  # a backward that steps: the gradient is the step over the learning rate
             for name, value in parameters.items():
@@ -276,11 +319,11 @@ class Probe:
                 comparison = Comparison(NO_UPDATE, comparison.error, None,
                                         f"is zero: `{unit['backward']}` does not update it")
             checked.append(_parameter(name, comparison, unit["lines"].get(source)))
-        missing = [name for name in parameters if name not in found]
         if not checked:
+            missing = [name for name in parameters if name not in found]
             raise Skip(f"`{unit['backward']}` returned no gradient and stored none found "
                        f"for {', '.join(missing) or 'its input'}")
-        return checked, missing
+        return checked
 
     def _backward_as_derivative(self, unit, forward, backward, x) -> Optional[dict]:
         """An activation object whose ``backward(x)`` is the derivative itself, not the product
@@ -304,25 +347,6 @@ class Probe:
                         "message": f"ok: `{unit['cls']}.{unit['backward']}` is the derivative, "
                                    f"given the {form}"}
         return None
-
-    def _layer_input(self, unit, forward, seed):
-        problems: List[Tuple[tuple, UserError]] = []
-        draw = A.Draw(seed)
-        for shape in ((A.N, A.D), (A.D, A.N), (A.N, A.M), (A.N, A.STEPS, A.D),
-                      (A.IMAGES["N"], A.IMAGES["C"], A.IMAGES["H"], A.IMAGES["W"])):
-            x = draw.normal(shape)
-            try:
-                out = self._call("forward", forward, x.copy())
-            except UserError as exc:
-                problems.append((shape, exc))
-                continue
-            if _is_float_array(np.asarray(out)) and not isinstance(out, tuple):
-                return x, out
-        undefined = _first_undefined_name([exc for _, exc in problems])
-        if undefined is not None:
-            raise undefined
-        tried = "; ".join(f"{shape}: {exc}" for shape, exc in problems[:2])
-        raise Skip(f"no input shape fits `{unit['cls']}.{unit['forward']}` ({tried})")
 
     # -- activations ------------------------------------------------------------------------------
 
@@ -525,6 +549,12 @@ class Probe:
         raise Skip(f"no input shape fits `{unit['cls']}.loss`")
 
 
+# The inputs a layer is tried with, in order: rows, columns, another width, sequences, images,
+# and one sample as a column (layers written for a single example).
+_LAYER_INPUTS = ((A.N, A.D), (A.D, A.N), (A.N, A.M), (A.N, A.STEPS, A.D),
+                 (A.IMAGES["N"], A.IMAGES["C"], A.IMAGES["H"], A.IMAGES["W"]), (A.D, 1))
+
+
 def _mean_cost_convention(checked: List[dict]) -> List[dict]:
     """Andrew Ng's course puts the 1/m of a mean cost into ``linear_backward``: ``dW`` and
     ``db`` are 1/m of the true gradient while ``dA_prev`` is exact. When every parameter's
@@ -575,91 +605,6 @@ def _backward_arguments(function: Callable) -> List[str]:
 
 def _arguments(values: Dict[str, object]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in values.items())
-
-
-def _parameters(layer: object) -> Dict[str, np.ndarray]:
-    """The float arrays the layer holds directly, or in a ``params``-like dict."""
-    found: Dict[str, np.ndarray] = {}
-    for name, value in vars(layer).items():
-        if _is_float_array(value) and not _looks_like_gradient(name) and not _is_cache(name):
-            found[name] = value
-        elif isinstance(value, dict) and name.lower() in ("params", "parameters", "weights", "p"):
-            for key, item in value.items():
-                if _is_float_array(item):
-                    found[str(key)] = item
-    return found
-
-
-def _to_float64(layer: object) -> None:
-    """The layer's float arrays, and those of its ``params``-like dicts, as float64 (finite
-    differences of 1e-6 are lost in float32)."""
-    for name, value in list(vars(layer).items()):
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != np.float64:
-            setattr(layer, name, value.astype(np.float64))
-        elif isinstance(value, dict):
-            for key, item in list(value.items()):
-                if isinstance(item, np.ndarray) and item.dtype.kind == "f" \
-                        and item.dtype != np.float64:
-                    value[key] = item.astype(np.float64)
-
-
-def _lazy_parameters(layer: object) -> Dict[str, np.ndarray]:
-    """The weights a layer builds in its first forward pass (its input size known only then):
-    those in a ``params``-like dict, or named as weights and biases are."""
-    found = _parameters(layer)
-    return {name: value for name, value in found.items()
-            if name not in vars(layer) or A.role(name) != "data"}
-
-
-def _names_a_gradient(name: str) -> bool:
-    """``dout``, ``dL_dy``, ``grad``, ``delta``, ``upstream_error``: the argument of a backward
-    that multiplies an upstream gradient (not of one that returns the derivative itself)."""
-    lowered = name.lower()
-    return lowered.startswith(("d", "grad", "g_", "delta", "err", "upstream")) or "grad" in lowered
-
-
-def _looks_like_gradient(name: str) -> bool:
-    lowered = name.lower()
-    return lowered.startswith(("d", "grad", "g_")) and len(lowered) > 1 or lowered.endswith("grad")
-
-
-def _is_cache(name: str) -> bool:
-    lowered = name.lower().strip("_")
-    return lowered in ("x", "input", "inputs", "out", "output", "outputs", "cache", "mask", "a",
-                       "z", "y", "h", "last_input", "last_output", "prev", "activation")
-
-
-_GRADIENT_NAMES = ("d{}", "d_{}", "grad_{}", "{}_grad", "g{}", "dl_d{}", "d{}_", "{}_gradient",
-                   "grad{}", "delta_{}")
-
-
-def _parameter_gradients(layer, parameters, returned) -> Dict[str, Tuple[object, str]]:
-    """For each parameter, the gradient the backward pass gave and the name it was stored
-    under: an attribute named after it (``dW``, ``grad_W``), an entry of a ``grads`` dict, the
-    values returned after ``dx``, or, when backward moved the parameter itself, nothing (that is
-    an update, checked by the network check)."""
-    state = vars(layer)
-    lowered = {name.lower(): name for name in state}
-    grads_dict = next((state[k] for k in state if k.lower() in ("grads", "gradients", "dparams",
-                                                                 "grad")
-                       and isinstance(state[k], dict)), {})
-    found: Dict[str, Tuple[object, str]] = {}
-    extra = list(returned[1:]) if isinstance(returned, (tuple, list)) else []
-    for name in parameters:
-        for form in _GRADIENT_NAMES:
-            key = form.format(name).lower()
-            if key in lowered and _is_float_array(state[lowered[key]]):
-                found[name] = (state[lowered[key]], lowered[key])
-                break
-        else:
-            for key in (name, f"d{name}", f"d_{name}"):
-                if key in grads_dict:
-                    found[name] = (grads_dict[key], key)
-                    break
-    if extra and not found and len(extra) == len(parameters):
-        for name, grad in zip(parameters, extra):
-            found[name] = (grad, name)
-    return found
 
 
 def _elementwise_derivative(function: Callable, x: np.ndarray) -> Optional[np.ndarray]:
