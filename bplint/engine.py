@@ -16,6 +16,7 @@ from bplint.fixes import plan_to_fix
 from bplint.files import SourceFile, UnreadableFile, decode_source, discover, is_notebook, read_source
 from bplint.indentation import AS_WRITTEN, Layout, reindent
 from bplint.model import build_model
+from bplint.parallel import check_files
 from bplint.prefilter import might_hold_a_network, syntax_file_error
 from bplint.report.shapes_table import ShapeRow, statement_summary
 from bplint.suppression import expected_error_rows, is_suppressed
@@ -46,8 +47,6 @@ def check_paths(paths: Sequence[str], config: Config, checks: Sequence[Check] = 
                 jobs: int = 1, cache=None, progress=None) -> Result:
     """Check every file found under ``paths``; files the ``cache`` knows are not checked again,
     and with ``jobs`` > 1 the others are checked in that many processes."""
-    from bplint.parallel import check_files
-
     files, errors = discover(paths, config.exclude, config.root)
     result = Result(errors=list(errors))
     pending = []
@@ -58,7 +57,7 @@ def check_paths(paths: Sequence[str], config: Config, checks: Sequence[Check] = 
         else:
             pending.append(path)
     tick = progress(len(pending)) if progress is not None else None
-    for path, outcome in check_files(pending, config, checks, jobs, tick):
+    for path, outcome in check_files(check_file, pending, config, checks, jobs, tick):
         if cache is not None:
             cache.put(path, outcome)
         result.add(outcome)

@@ -57,3 +57,46 @@ def test_every_package_is_installed():
     found = {".".join(init.parent.relative_to(ROOT).parts)
              for init in (ROOT / "bplint").rglob("__init__.py")}
     assert found <= listed, found - listed
+
+
+def _import_graph(root) -> dict:
+    """Module -> the bplint modules it imports, anywhere in it (function-level imports too):
+    ``from bplint.checks import layers`` imports the submodule, not the package."""
+    import ast
+
+    files = {}
+    for path in (root / "bplint").rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        files[name[: -len(".__init__")] if name.endswith(".__init__") else name] = path
+    graph = {}
+    for name, path in files.items():
+        graph[name] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                graph[name].update(a.name for a in node.names if a.name in files)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                subs = {f"{node.module}.{a.name}" for a in node.names} & set(files)
+                whole = {node.module} if len(subs) < len(node.names) and node.module in files else set()
+                graph[name].update(subs | whole)
+        graph[name].discard(name)
+    return graph
+
+
+def test_no_import_cycles():
+    """Modules import one way (the analysis never imports the checks that read it, the engine
+    never comes back from the modules it drives)."""
+    from conftest import ROOT
+
+    graph = _import_graph(ROOT)
+    cycles = []
+    for start in graph:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    cycles.append(" -> ".join(path + [start]))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, path + [nxt]))
+    assert not cycles, cycles[:3]

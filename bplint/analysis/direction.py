@@ -12,23 +12,8 @@ negative.
 
 from __future__ import annotations
 
+from bplint.analysis.values import GRADIENTS as _GRADIENTS
 from bplint.analysis.values import Direction, Source, Value
-
-_GRADIENTS = (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT)
-
-
-def join_direction(a: Direction, b: Direction) -> Direction:
-    if a == b or b == Direction.BOTTOM:
-        return a
-    if a == Direction.BOTTOM:
-        return b
-    if a == Direction.ZERO and b in _GRADIENTS:
-        return b
-    if b == Direction.ZERO and a in _GRADIENTS:
-        return a
-    if {a, b} == {Direction.ZERO, Direction.NONE}:
-        return Direction.NONE
-    return Direction.TOP
 
 
 def flip(direction: Direction) -> Direction:

@@ -42,6 +42,24 @@ class Direction(IntEnum):
     TOP = 5
 
 
+GRADIENTS = (Direction.GRADIENT, Direction.NEGATIVE_GRADIENT)
+
+
+def join_direction(a: Direction, b: Direction) -> Direction:
+    """The direction lattice's join (how directions travel: :mod:`bplint.analysis.direction`)."""
+    if a == b or b == Direction.BOTTOM:
+        return a
+    if a == Direction.BOTTOM:
+        return b
+    if a == Direction.ZERO and b in GRADIENTS:
+        return b
+    if b == Direction.ZERO and a in GRADIENTS:
+        return a
+    if {a, b} == {Direction.ZERO, Direction.NONE}:
+        return Direction.NONE
+    return Direction.TOP
+
+
 def join_source(a: Source, b: Source) -> Source:
     if a == b or b == Source.BOTTOM:
         return a
@@ -153,8 +171,6 @@ def join(a: Value, b: Value) -> Value:
         return b
     if b.source == Source.BOTTOM and b.direction == Direction.BOTTOM:
         return a
-    from bplint.analysis.direction import join_direction
-
     return Value(
         source=join_source(a.source, b.source),
         direction=join_direction(a.direction, b.direction),
