@@ -25,12 +25,13 @@ def _input_shape(text: Optional[str]) -> Optional[List[int]]:
 
 
 def build_request(path: str, class_name: Optional[str] = None, init: Optional[str] = None,
-                  input_shape: Optional[str] = None, loss: Optional[str] = None) -> dict:
+                  input_shape: Optional[str] = None, loss: Optional[str] = None,
+                  program=None) -> dict:
     """What the worker is asked: the plan of every class to check and the options.
     Raises ValueError or PlanError with the message to show."""
     from bplint.gradcheck.plan import make_plans
 
-    return _request(path, make_plans(path, class_name), init, input_shape, loss)
+    return _request(path, make_plans(path, class_name, program), init, input_shape, loss)
 
 
 def _request(path: str, plans: List[dict], init: Optional[str], input_shape: Optional[str],
@@ -54,11 +55,12 @@ def _units(path: str, class_name: Optional[str]
     from bplint.prefilter import syntax_error
 
     program = read_program(path)
-    reason = syntax_error(program.text, path)
-    if reason is not None:
-        raise ValueError(program.syntax_error() or reason)
+    try:
+        tree = ast.parse(program.text)
+    except (SyntaxError, ValueError):  # the sentence comes from the one syntax check
+        raise ValueError(program.syntax_error() or syntax_error(program.text, path)
+                         or "cannot be parsed") from None
     cells = [error.reason for error in getattr(program.notebook, "errors", [])]
-    tree = ast.parse(program.text)
     units = [u for u in discover(tree) if class_name is None or u.get("cls") == class_name]
     places = {node.name: [[node.lineno, node.col_offset + 1],
                           [node.end_lineno or node.lineno, (node.end_col_offset or 0) + 1]]
@@ -66,15 +68,16 @@ def _units(path: str, class_name: Optional[str]
     return program, units, places, cells
 
 
-def file_request(path: str, class_name: Optional[str], init: Optional[str],
+def file_request(program, class_name: Optional[str], init: Optional[str],
                  input_shape: Optional[str], loss: Optional[str], units: List[dict],
                  seconds: float) -> dict:
-    """The worker's request for one file: its units and its networks (a file of units needs
-    no network class)."""
+    """The worker's request for one file's ``program``: its units and its networks (a file of
+    units needs no network class)."""
     from bplint.gradcheck.plan import PlanError
 
+    path = program.path
     try:
-        request = build_request(path, class_name, init, input_shape, loss)
+        request = build_request(path, class_name, init, input_shape, loss, program)
     except PlanError:
         if class_name is not None and not units:
             raise
@@ -202,7 +205,7 @@ def run_gradcheck(paths: Sequence[str], class_name: Optional[str] = None,
         worker = Worker(timeout * 2)  # starts importing NumPy while the plan is made
         try:
             program, units, places, cells = _units(path, class_name)
-            request = file_request(path, class_name, init, input_shape, loss, units, timeout)
+            request = file_request(program, class_name, init, input_shape, loss, units, timeout)
         except PlanError as exc:
             worker.cancel()
             if class_name is not None and str(exc).startswith(f"no class `{class_name}`"):

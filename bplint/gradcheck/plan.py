@@ -243,18 +243,21 @@ def _init_plan(klass: _Class, shapes: Dict) -> List[dict]:
     return entries
 
 
-def _parse(path: str) -> FileModel:
+def _parse(path: str, program=None) -> FileModel:
+    """The model of the file's program; ``program``, when given, was read and its syntax judged
+    by the caller (a notebook's cells that do not compile are stand-ins in it)."""
     from bplint.files import UnreadableFile
     from bplint.gradcheck.program import read_program
     from bplint.prefilter import syntax_error
 
-    try:
-        program = read_program(path)
-    except UnreadableFile as exc:
-        raise PlanError(str(exc)) from None
-    reason = program.syntax_error() or syntax_error(program.text, path)
-    if reason is not None:
-        raise PlanError(reason)
+    if program is None:
+        try:
+            program = read_program(path)
+        except UnreadableFile as exc:
+            raise PlanError(str(exc)) from None
+        reason = program.syntax_error() or syntax_error(program.text, path)
+        if reason is not None:
+            raise PlanError(reason)
     from bplint.engine import parse_source
     from bplint.files import SourceFile
 
@@ -267,9 +270,10 @@ def _parse(path: str) -> FileModel:
         raise PlanError("too deeply nested to analyse") from None
 
 
-def make_plans(path: str, only: Optional[str] = None) -> List[dict]:
-    """One plan per network class of the file (or for the class named ``only``)."""
-    model = _parse(path)
+def make_plans(path: str, only: Optional[str] = None, program=None) -> List[dict]:
+    """One plan per network class of the file (or for the class named ``only``); ``program``:
+    the file's program when the caller has read it (see :func:`_parse`)."""
+    model = _parse(path, program)
     if only is not None and only not in model.classes:
         known = ", ".join(sorted(model.classes)) or "none"
         raise PlanError(f"no class `{only}` in the file (classes: {known})")
