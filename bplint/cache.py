@@ -1,6 +1,6 @@
 """``.bplint_cache/``: findings of unchanged files, so a second run checks only what changed.
 
-An entry is keyed on the file's path and bytes, bplint's version and the effective configuration
+An entry is keyed on the file's path and bytes, those of the other files of its program, bplint's version and the effective configuration
 (the rules selected and ignored, per file), so any change to one of them is a miss. The cache is
 one JSON file per bplint version, read at start and written once at the end (atomically); a
 cache that cannot be read or written is ignored, never an error.
@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence
 
 from bplint import __version__
 from bplint.config import Config
@@ -39,20 +39,23 @@ class Cache:
         except (OSError, ValueError):
             return {}
 
-    def _key(self, path: str) -> Optional[str]:
+    def _key(self, path: str, program: Sequence[str] = ()) -> Optional[str]:
         try:
             data = Path(path).read_bytes()
+            others = [Path(member).read_bytes() for member in program if member != path]
         except OSError:
             return None
         digest = hashlib.sha256()
-        for part in (_code_stamp(), self.config_key, os.path.abspath(path)):
+        for part in (_code_stamp(), self.config_key, os.path.abspath(path), *program):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        digest.update(data)
+        for content in (data, *others):
+            digest.update(hashlib.sha256(content).digest())
         return digest.hexdigest()
 
-    def get(self, path: str):
-        """The cached outcome of the file as it is now, or None."""
-        key = self._key(path)
+    def get(self, path: str, program: Sequence[str] = ()):
+        """The cached outcome of the file as it is now, in its program as it is now (the files
+        analysed with it: a change to any of them is a miss), or None."""
+        key = self._key(path, program)
         if key is None:
             return None
         self.keys[path] = key

@@ -13,7 +13,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python < 3.11 only
     import tomli as tomllib
 
-KNOWN_KEYS = ("select", "ignore", "exclude", "per-file-ignores")
+KNOWN_KEYS = ("select", "ignore", "exclude", "per-file-ignores", "src")
 
 
 class ConfigError(Exception):
@@ -28,6 +28,9 @@ class Config:
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     root: Optional[Path] = None
     source: Optional[Path] = None
+    # The folders absolute imports are looked for in, relative to ``root`` (None: the project
+    # folder and its ``src/``; see :mod:`bplint.program.finder`).
+    src: Optional[List[str]] = None
 
     def enabled(self, code: str, path: Optional[str] = None) -> bool:
         """Whether ``code`` is reported; the most specific matching prefix decides, as in ruff."""
@@ -114,6 +117,11 @@ def load_config(path: Path, known_codes: Sequence[str]) -> Config:
                 config.exclude = list(value)
             else:
                 setattr(config, key, validate_codes(value, known_codes, f"{where} {key}"))
+    if "src" in table:
+        value = table["src"]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: `src` must be a list of folders")
+        config.src = list(value)
     per_file = table.get("per-file-ignores", {})
     if not isinstance(per_file, dict):
         raise ConfigError(f"{where}: `per-file-ignores` must be a table of pattern = [codes]")

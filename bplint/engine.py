@@ -1,25 +1,24 @@
-"""Checking files: read, parse once, build the model, run the checks, keep what is enabled."""
+"""Checking files: find them, gather them into programs, read and judge each (see
+:mod:`bplint.parsing` and :mod:`bplint.judging`), and shape their outcomes into one result."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-import libcst as cst
-
-from bplint.catalogue import catalogue
 from bplint.checks import ALL_CHECKS, Check, FileContext
 from bplint.config import Config
 from bplint.diagnostics import FileError, Finding
-from bplint.fixes import plan_to_fix
 from bplint.files import SourceFile, UnreadableFile, decode_source, discover, is_notebook, read_source
-from bplint.indentation import AS_WRITTEN, Layout, reindent
+from bplint.judging import FileOutcome, judge
 from bplint.model import build_model
 from bplint.parallel import check_files
+from bplint.parsing import parse_for_checks, parse_source
 from bplint.prefilter import might_hold_a_network, syntax_file_error
+from bplint.program.check import check_together
+from bplint.program.finder import ModuleFinder
+from bplint.program.grouping import Program, group_programs
 from bplint.report.shapes_table import ShapeRow, statement_summary
-from bplint.suppression import expected_error_rows, is_suppressed
 
 
 @dataclass
@@ -34,37 +33,43 @@ class Result:
         self.files_checked += outcome.checked
 
 
-@dataclass(frozen=True)
-class FileOutcome:
-    """What checking one file gave: its findings, its errors, and whether it could be read."""
-
-    findings: Tuple[Finding, ...]
-    errors: Tuple[FileError, ...]
-    checked: bool
-
-
 def check_paths(paths: Sequence[str], config: Config, checks: Sequence[Check] = ALL_CHECKS,
                 jobs: int = 1, cache=None, progress=None) -> Result:
-    """Check every file found under ``paths``; files the ``cache`` knows are not checked again,
-    and with ``jobs`` > 1 the others are checked in that many processes."""
+    """Check every file found under ``paths``, each in its program (see :mod:`bplint.program`);
+    programs the ``cache`` knows are not checked again, and with ``jobs`` > 1 the others are
+    checked in that many processes."""
     files, errors = discover(paths, config.exclude, config.root)
     result = Result(errors=list(errors))
     pending = []
-    for path in files:
-        known = cache.get(path) if cache is not None else None
-        if known is not None:
-            result.add(known)
+    for program in group_programs(files, ModuleFinder(config.root, config.src)):
+        known = [cache.get(path, program.members) for path in sorted(program.checked)] \
+            if cache is not None else [None]
+        if all(outcome is not None for outcome in known):
+            for outcome in known:
+                result.add(outcome)
         else:
-            pending.append(path)
-    tick = progress(len(pending)) if progress is not None else None
-    for path, outcome in check_files(check_file, pending, config, checks, jobs, tick):
-        if cache is not None:
-            cache.put(path, outcome)
-        result.add(outcome)
+            pending.append(program)
+    tick = progress(sum(len(p.checked) for p in pending)) if progress is not None else None
+    for _, outcomes in check_files(check_program, pending, config, checks, jobs, tick,
+                                   size=lambda program: len(program.checked)):
+        for path, outcome in outcomes:
+            if cache is not None:
+                cache.put(path, outcome)
+            result.add(outcome)
     if cache is not None:
         cache.save()
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def check_program(program: Program, config: Config,
+                  checks: Sequence[Check] = ALL_CHECKS) -> List[Tuple[str, FileOutcome]]:
+    """The outcome of each checked file of a program; a file that imports nothing of the
+    project is checked alone."""
+    if program.single:
+        path = program.members[0]
+        return [(path, check_file(path, config, checks))]
+    return check_together(program, config, checks, check_file)
 
 
 def check_file(path: str, config: Config, checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
@@ -133,89 +138,6 @@ def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHEC
             notebook.errors + [notebook.map_error(e) for e in errors], True)
 
 
-_LIBCST_PREFIX = re.compile(r"^(?:parser error: error at \d+:\d+: |tokenizer error: )")
-
-
-def _syntax_error(source: SourceFile, exc: Exception, layout: Layout = AS_WRITTEN) -> FileError:
-    """One line for a file CPython compiles and libcst cannot parse: where libcst stopped (in the
-    original text's columns) and what it expected there."""
-    if not isinstance(exc, cst.ParserSyntaxError):  # libcst's own bug on valid code, no place
-        return FileError(source.path, "cannot be parsed (syntax not supported by libcst: its "
-                                      f"parser fails with {type(exc).__name__})")
-    why = _LIBCST_PREFIX.sub("", exc.message.splitlines()[0] if exc.message else "")
-    detail = f": {why}" if why else ""
-    if exc.message.startswith("tokenizer error"):
-        # libcst's tokenizer places all its errors at 1:1: no place is better than a wrong one.
-        return FileError(source.path, f"cannot be parsed (syntax not supported by libcst{detail})")
-    row = exc.raw_line
-    column = layout.column(row, exc.raw_column + 1)
-    return FileError(source.path, f"cannot be parsed at line {row}, column {column} "
-                                  f"(syntax not supported by libcst{detail})", row=row, column=column)
-
-
-_BRACKETS = re.compile(r"[()\[\]{}]")
-# libcst's native parser overflows its stack on very deep nesting (a crash, not an exception);
-# CPython's own parser refuses more than 200 nested brackets with a clear message.
-_SAFE_DEPTH = 150
-
-
-def _nesting_too_deep(text: str) -> bool:
-    if text.count("(") + text.count("[") + text.count("{") < _SAFE_DEPTH:
-        return False
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(text):
-        if match.group() in "([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest > _SAFE_DEPTH
-
-
-def _refuse_deep_nesting(source: SourceFile) -> Optional[FileError]:
-    """Let CPython judge a deeply nested file before libcst sees it."""
-    if not _nesting_too_deep(source.text):
-        return None
-    error = syntax_file_error(source.text, source.path)
-    if error is not None:
-        return error
-    return FileError(source.path, f"nested more than {_SAFE_DEPTH} brackets deep; too deep to analyse")
-
-
-def parse_source(source: SourceFile):
-    """The module, or the one-line error that says why the file cannot be analysed. A module
-    parsed from the re-indented text has the file's rows (only columns differ), so a caller that
-    reads rows only may ignore the layout."""
-    module, _, error = _parse_with_layout(source)
-    return module, error
-
-
-def _parse_with_layout(source: SourceFile) -> Tuple[Optional[cst.Module], Layout, Optional[FileError]]:
-    """The module and where its columns are in the file, or the error. A file CPython compiles
-    but libcst cannot parse as it is is parsed re-indented (see :mod:`bplint.indentation`)."""
-    refused = _refuse_deep_nesting(source)
-    if refused is not None:
-        return None, AS_WRITTEN, refused
-    try:
-        return cst.parse_module(source.text), AS_WRITTEN, None
-    except RecursionError:
-        return None, AS_WRITTEN, FileError(source.path, "too deeply nested to analyse")
-    except Exception as exc:  # noqa: BLE001 - libcst also raises TypeError on some valid code
-        failure = exc
-    rejected = syntax_file_error(source.text, source.path)
-    if rejected is not None:
-        return None, AS_WRITTEN, rejected
-    reindented = reindent(source.text) if isinstance(failure, cst.ParserSyntaxError) else None
-    if reindented is None:
-        return None, AS_WRITTEN, _syntax_error(source, failure)
-    try:
-        return cst.parse_module(reindented.text), reindented.layout, None
-    except RecursionError:
-        return None, AS_WRITTEN, FileError(source.path, "too deeply nested to analyse")
-    except Exception as exc:  # noqa: BLE001 - as above
-        return None, AS_WRITTEN, _syntax_error(source, exc, reindented.layout)
-
-
 def infer_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
     """What ``bplint shapes`` shows: every assignment with the shape bplint infers for it."""
     if is_notebook(path):
@@ -281,72 +203,11 @@ def _qualified_name(function) -> str:
     return ".".join(reversed(parts))
 
 
-def trains_a_network(model) -> bool:
-    """Whether the file multiplies matrices and moves something by a step: training code."""
-    return bool(model.weight_keys) and bool(model.trainable_locations())
-
-
-class _AnalysisFailed(Exception):
-    """A rule asked for the analysis of a file after it failed (and was reported)."""
-
-
-class _FailedAnalysis:
-    """Stands in for an analysis that raised, so that it is neither run nor reported again."""
-
-    def __getattr__(self, name: str):
-        raise _AnalysisFailed(name)
-
-
 def check_source(source: SourceFile, config: Config,
                  checks: Iterable[Check] = ALL_CHECKS) -> Tuple[List[Finding], List[FileError]]:
-    enabled = [c for c in checks if config.enabled(c.code, source.path)]
-    module, layout, error = _parse_with_layout(source)
+    parsed, error = parse_for_checks(source)
     if error is not None:
         return [], [error]
-    try:
-        model = build_model(module)
-    except RecursionError:
-        return [], [FileError(source.path, "too deeply nested to analyse")]
-    context = FileContext(source, module, model)
-    docs = catalogue()
-    findings: List[Finding] = []
-    errors: List[FileError] = []
-    if not trains_a_network(model):
-        # The gradient, dropout, shape and numerics rules are about training code: a file with no
-        # matrix product or no update (a library, most test suites) is not read by them.
-        enabled = [check for check in enabled if not check.needs_analysis]
-    if any(check.needs_analysis for check in enabled):
-        try:
-            context.analysis
-        except RecursionError:
-            errors.append(FileError(source.path, "too deeply nested to analyse"))
-            enabled = [check for check in enabled if not check.needs_analysis]
-            context.__dict__["analysis"] = _FailedAnalysis()
-        except Exception as exc:  # noqa: BLE001 - reported once; the model-only rules still run
-            errors.append(FileError(
-                source.path, f"internal error in the analysis ({type(exc).__name__}); please report"))
-            enabled = [check for check in enabled if not check.needs_analysis]
-            context.__dict__["analysis"] = _FailedAnalysis()
-    for check in enabled:
-        try:
-            doc = docs[check.code]
-            for report in check.run(context):
-                span = layout.span(context.position(report.node))
-                if layout.reindented:  # its fixes would edit the re-indented text, not the file
-                    report = replace(report, fix=None)
-                if is_suppressed(source.line(span.row), check.code):
-                    continue
-                findings.append(Finding(source.path, span, check.code, doc.name, doc.severity,
-                                        report.message, fix=plan_to_fix(context, report.fix),
-                                        hint=report.hint))
-        except _AnalysisFailed:
-            pass  # a model-only rule that asks the failed analysis: reported once, above
-        except RecursionError:
-            errors.append(FileError(source.path, f"too deeply nested to analyse ({check.code})"))
-        except Exception as exc:  # noqa: BLE001 - one failing rule must not stop the others
-            errors.append(FileError(
-                source.path, f"internal error in {check.code} ({type(exc).__name__}); please report"))
-    if findings and "raise" in source.text:  # a test expecting the error: not a bug
-        expected = expected_error_rows(module, context.position)
-        findings = [f for f in findings if f.span.row not in expected]
-    return findings, errors
+    return judge(parsed, parsed.model, config, checks)
+
+

@@ -76,7 +76,10 @@ def known_misses(path: Path) -> Set[Tuple[int, str]]:
 
 
 def fixture_files() -> List[Path]:
-    return sorted(FIXTURES.rglob("*.py"))
+    """The single-file fixtures: each is a whole program (the folders of multi-file programs,
+    ``programs*/``, are checked as a whole by ``test_programs.py``)."""
+    return sorted(p for p in FIXTURES.rglob("*.py")
+                  if not p.relative_to(FIXTURES).parts[0].startswith("programs"))
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import libcst
 import nbformat
 from nbformat import v4
 
-import bplint.engine
+import bplint.parsing
 from bplint.indentation import reindent
 from conftest import ASCENDING_SCRIPT
 
@@ -201,7 +201,7 @@ def test_a_re_indented_file_libcst_still_fails_on_says_why(run_cli, tmp_path):
 
 def test_a_tokenizer_error_names_no_line_rather_than_a_wrong_one(run_cli, tmp_path, monkeypatch):
     # libcst's tokenizer places its errors at 1:1; as if re-indenting could not help this file.
-    monkeypatch.setattr(bplint.engine, "reindent", lambda text: None)
+    monkeypatch.setattr(bplint.parsing, "reindent", lambda text: None)
     _write(tmp_path, NET)
     code, out, err = run_cli("check", "-q", "net.py", cwd=tmp_path)
     assert (code, out, err) == (2, "net.py: error: cannot be parsed (syntax not supported by libcst: "

@@ -65,6 +65,17 @@ def test_bug_across_cells_points_at_both_cells(run_cli):
                                   "(1 hidden fix can be enabled with the `--unsafe-fixes` option.)\n", "")
 
 
+def test_a_name_only_an_earlier_sanity_check_cell_left_behind_is_stale(run_cli):
+    """Cells run in order: ``backward`` (cell 6) reads the global ``act`` that the check in cell 5
+    left, not the activation ``forward`` computes on each step (BP101's stale-global case)."""
+    stale = ("train.ipynb:cell 6:{}: BP101 name `act` is a local variable of "
+             "`forward` (line 2 of cell 3), but `backward` reads the module-level `act` (line 1 of "
+             "cell 5), a stale value, not the one `forward` computed; return it from `forward` and "
+             "pass it to `backward`\n")
+    assert run_cli("check", "train.ipynb", cwd=FIXTURES / "programs" / "cells_stale_global") == (
+        1, stale.format("3:11") + stale.format("5:31") + "Found 2 problems in 1 file.\n", "")
+
+
 def test_magics_and_shell_escapes_are_masked_and_silent(run_cli):
     assert run_cli("check", "ok_magics.ipynb", cwd=NOTEBOOKS) == (0, "All checks passed.\n", "")
 

@@ -20,6 +20,7 @@ from bplint.analysis import numpy_api, shapes
 from bplint.analysis.activations import Derivative, FunctionCatalogue
 from bplint.analysis.dropout_flow import DropoutFlow, keeps_below
 from bplint.analysis.facts import CombinationFact, ShapeProblem, UpdateFact
+from bplint.analysis.result import Analysis
 from bplint.analysis.network_kinds import NetworkKinds, clipped, is_one, near, subtracts_its_max
 from bplint.analysis.weight_use import WeightUse, scalar_biases
 from bplint.analysis.values import (
@@ -31,6 +32,9 @@ from bplint.model.locations import is_numeric_literal, location_key
 from bplint.model.units import ClassModel, FileModel, Function
 
 _BUILTINS = set(dir(builtins))
+# The reference of a module of the program, followed by its key: ``layers.affine_forward`` reads
+# that module's global.
+PROJECT = "project:"
 
 MAX_ROUNDS = 8
 MAX_LOOP_PASSES = 6
@@ -97,9 +101,13 @@ class Summaries:
 
 
 class Frame:
-    def __init__(self, function: Optional[Function], env: Env) -> None:
+    """A function's (or a module's top-level code's) values while it is interpreted; ``module``
+    is the key of the module whose globals its free names read."""
+
+    def __init__(self, function: Optional[Function], env: Env, module: str = "") -> None:
         self.function = function
         self.env = env
+        self.module = function.module if function is not None else module
         self.returned = BOTTOM
         self.yielded = BOTTOM
         # Parameters updated in this frame and not used by a forward pass since: location -> update.
@@ -285,7 +293,6 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.expression_classes: Dict[cst.CSTNode, Optional[tuple]] = {}
         # The activation whose output each weight multiplies in forward, by the weight's location.
         self.input_activation: Dict[str, str] = {}
-        self._carried_back = None
         self._undropped = None
         self._propagated = False
         # Each function's locals when it returned (for what a never-stored attribute means).
@@ -299,8 +306,6 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         # The activation forward applied to each pre-activation (a matrix product), by its node.
         self.activation_of_pre: Dict[cst.CSTNode, str] = {}
         self.in_derivative = 0
-        # The interpretations whose shapes the shape rules read: this one, and the symbolic one.
-        self.views: List["Interpreter"] = [self]
         self.trainable = model.trainable_locations() | scalar_biases(model)
         self.summaries = Summaries()
         self.updates: Dict[cst.CSTNode, UpdateFact] = {}
@@ -319,6 +324,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.lambda_depth = 0
         self.loop_depth = 0
         self.frame: Frame = Frame(None, Env())
+        self._instance_classes: Dict[ClassModel, frozenset] = {}
 
     # -- driver ---------------------------------------------------------------------------------
 
@@ -346,15 +352,24 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                     continue
                 break
 
+    def _instances(self, cls: ClassModel) -> frozenset:
+        """What ``self`` may be in a method of ``cls``: an instance of it or of a subclass (so a
+        base's ``self.activate(z)`` is also the subclass's override)."""
+        if cls not in self._instance_classes:
+            self._instance_classes[cls] = frozenset([cls, *self.model.subclasses_of(cls)])
+        return self._instance_classes[cls]
+
     def _unbound_parameter(self, function: Function, name: str) -> Value:
         """A parameter no call passes: its literal default (``lr=0.1``), else outside data.
 
         Outside data stands for a size (``hidden_size``: a named symbol) or for an input array.
+        In the symbolic interpretation, a parameter the program's calls do pass is named even
+        where it has a default: ``hidden_dim=100`` is whatever ``train.py`` gives it.
         """
         default = function.defaults.get(name)
-        if default is not None and is_numeric_literal(default):
-            return self.eval(default)
         passed = self.concrete_parameters.get(function, {}).get(name)
+        if default is not None and is_numeric_literal(default) and passed is None:
+            return self.eval(default)
         if passed is not None and passed.items is not None:
             return UNKNOWN  # the program passes a tuple here (a whole shape), not one size
         return DATA.with_(dim=name, unbound_input=True, shape_free=True)
@@ -403,8 +418,9 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.unguarded_logs = {}
 
     def _run_module(self) -> None:
-        self.frame = Frame(None, Env())
-        self._block(self.model.module.body)
+        for module, tree in self.model.bodies():
+            self.frame = Frame(None, Env(), module)
+            self._block(tree.body)
 
     def _run_function(self, function: Function) -> None:
         env = Env()
@@ -412,7 +428,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self_name = function.self_name if function.parent is None else None
         for index, name in enumerate(function.params):
             if index == 0 and self_name == name and function.owner is not None:
-                env.values[name] = Value(source=Source.CONST, instance_of=frozenset([function.owner]))
+                env.values[name] = Value(source=Source.CONST, instance_of=self._instances(function.owner))
             elif passed is not None and name in passed:
                 env.values[name] = self._passed_parameter(passed[name])
             else:
@@ -478,8 +494,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self._store_name(node.name.value, Value(source=Source.CONST, function=function), node)
 
     def _stmt_ClassDef(self, node: cst.ClassDef) -> None:
-        cls = self.model.classes.get(node.name.value)
-        if cls is not None and cls.node is node:
+        cls = self.model.class_by_node.get(node)
+        if cls is not None:
             self._store_name(node.name.value, _class_value(cls), node)
 
     def _stmt_If(self, node: cst.If) -> None:
@@ -562,22 +578,61 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.frame.env = merged
 
     def _import(self, node) -> None:
+        part = self.model.part(self.frame.module)
+        links = part.links if part is not None else {}
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = dotted_name(alias.name) or ""
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    self._store_name(alias.asname.name.value, Value(source=Source.CONST, ref=full), node)
+                    self._store_name(alias.asname.name.value, self._module_value(links, 0, full), node)
                 else:
                     top = full.split(".")[0]
-                    self._store_name(top, Value(source=Source.CONST, ref=top), node)
-        elif not isinstance(node.names, cst.ImportStar) and node.module is not None:
-            module = "." * len(node.relative) + (dotted_name(node.module) or "")
+                    self._store_name(top, self._module_value(links, 0, top), node)
+        elif node.module is not None or (node.relative and links):
+            level = len(node.relative)
+            module = dotted_name(node.module) or "" if node.module is not None else ""
+            if isinstance(node.names, cst.ImportStar):
+                self._import_all(links.get((level, module)), node)
+                return
             for alias in node.names:
                 imported = dotted_name(alias.name) or ""
                 local = alias.asname.name if alias.asname is not None else alias.name
                 if isinstance(local, cst.Name):
-                    ref = f"{module}.{imported}"
-                    self._store_name(local.value, Value(source=Source.CONST, ref=ref), node)
+                    self._store_name(local.value, self._imported(links, level, module, imported), node)
+
+    def _module_value(self, links, level: int, module: str) -> Value:
+        """A module an import names: one of the program's (its globals are read through it),
+        else a reference outside the program (``numpy``)."""
+        key = links.get((level, module))
+        if key is not None:
+            return Value(source=Source.CONST, ref=PROJECT + key)
+        return Value(source=Source.CONST, ref="." * level + module)
+
+    def _imported(self, links, level: int, module: str, name: str) -> Value:
+        """``from module import name``: the program module's global, or its submodule."""
+        dotted = f"{module}.{name}" if module else name
+        if (level, dotted) in links:
+            return self._module_value(links, level, dotted)
+        key = links.get((level, module))
+        if key is not None:
+            return self._global_of(key, name)
+        return Value(source=Source.CONST, ref=f"{'.' * level}{module}.{name}")
+
+    def _global_of(self, module: str, name: str) -> Value:
+        """What a module of the program binds ``name`` to (unknown when it does not say)."""
+        value = self.summaries.get("globals", (module, name))
+        if value is not None:
+            return value
+        return BOTTOM if name in self.model.bindings_of(module) else UNKNOWN
+
+    def _import_all(self, module: Optional[str], node) -> None:
+        """``from module import *``: every public global of a module of the program."""
+        if module is None:
+            return
+        for table_key, value in list(self.summaries.tables["globals"].items()):
+            owner, name = table_key
+            if owner == module and not name.startswith("_"):
+                self._store_name(name, value, node)
 
     # -- assignment -----------------------------------------------------------------------------
 
@@ -745,7 +800,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         env.definitions[name] = statement
         function = self.frame.function
         if function is None or name in function.declared_global:
-            self.summaries.join_into("globals", name, value)
+            self.summaries.join_into("globals", (self.frame.module, name), value)
 
     # -- expressions ----------------------------------------------------------------------------
 
@@ -817,9 +872,10 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 return BOTTOM
             if function.parent is not None and function.parent.resolves(name):
                 return self._enclosing(function, name)
-        if self.summaries.contains("globals", name):
-            return self.summaries.get("globals", name)
-        if name in self.model.module_bindings:
+        module = self.frame.module
+        if self.summaries.contains("globals", (module, name)):
+            return self.summaries.get("globals", (module, name))
+        if name in self.model.bindings_of(module):
             return BOTTOM
         if name in _BUILTINS:
             return Value(source=Source.CONST, ref="builtins." + name)
@@ -983,17 +1039,10 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         return self._binary(type(node.operator).__name__, left, right, node)
 
     def _binary(self, operator: str, left: Value, right: Value, node) -> Value:
+        if operator == "MatrixMultiply":
+            return self._matrix_product(node, left, right)
         result = self._binary_value(operator, left, right, node)
         dim = _fold(operator, left.dim, right.dim)
-        if operator == "MatrixMultiply":
-            product = shapes.matmul(left.shape, right.shape, left.unbound_input)
-            if product.mismatch:
-                self._shape_problem(node, "matmul", left, right)
-            raw = self._carried_back or left.raw_delta or right.raw_delta
-            undropped = self._undropped or left.undropped or right.undropped
-            propagated = self._propagated or left.propagated or right.propagated
-            return result.with_(shape=product.shape, dim=None, raw_delta=raw, undropped=undropped,
-                                propagated=propagated)
         result = result.with_(raw_delta=_raw_delta(operator, left, right),
                               propagated=left.propagated or right.propagated
                               or _through_weight(left, right))
@@ -1020,11 +1069,6 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         if operator == "Subtract":
             return self._subtract(left, right, node)
         source = combine_sources(left.source, right.source)
-        if operator == "MatrixMultiply":
-            self._note_backpropagated(left, right)
-            self._undropped = None
-            self._propagated = False
-            self._carried_back = self._note_weights(left, right, node=node)
         if operator == "Add" and isinstance(node, cst.BinaryOperation):
             self._note_bias((left, node.left), (right, node.right))
             direction, sign = dirn.sum_direction(left, right)
@@ -1034,7 +1078,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         if operator == "Divide" and left.kind and left.kind[0] == "exp" \
                 and right.kind == ("expsum", left.kind):
             return self._softmax(left, right)
-        if operator in ("Multiply", "MatrixMultiply", "Divide", "FloorDivide"):
+        if operator in ("Multiply", "Divide", "FloorDivide"):
             if operator == "Multiply":
                 self._note_chain_rule(left, right, node)
             direction, sign = dirn.product_direction(left, right)
@@ -1062,6 +1106,30 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 return Value(source=source, direction=Direction.BOTTOM)
             return Value(source=source)
         return numpy_api._derived([left, right])
+
+    def _matrix_product(self, node, left: Value, right: Value) -> Value:
+        """``a @ b``, ``a.dot(b)``, ``np.dot(a, b)`` and ``np.matmul(a, b)``: one meaning however
+        it is written. Its shape (and a mismatch, BP401), its gradient direction (a product's),
+        and what it tells about the network: a pre-activation, the weights it multiplies."""
+        product = shapes.matmul(numpy_api.array_shape(left), numpy_api.array_shape(right),
+                                left.unbound_input)
+        if product.mismatch:
+            self._shape_problem(node, "matmul", left, right)
+        value = numpy_api.call_numpy("matmul", [left, right], {})
+        return value.with_(shape=product.shape, **self._network_product(node, left, right))
+
+    def _network_product(self, node, left: Value, right: Value) -> dict:
+        """What a product of a weight and a layer's values tells (see :mod:`weight_use`): the
+        product is a pre-activation, and it carries back a delta (raw, without a mask its
+        forward applied, or through a weight) when one of its operands does."""
+        self._note_backpropagated(left, right)
+        self._undropped = None
+        self._propagated = False
+        carried_back = self._note_weights(left, right, node=node)
+        return dict(kind=("pre", node),
+                    raw_delta=carried_back or left.raw_delta or right.raw_delta,
+                    undropped=self._undropped or left.undropped or right.undropped,
+                    propagated=self._propagated or left.propagated or right.propagated)
 
     def _shape_problem(self, node, kind: str, left: Value, right: Value) -> None:
         """Remember the first shape problem seen at a node (in any calling context)."""
@@ -1164,6 +1232,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         if owner.ref is not None:
             if attr == "newaxis":
                 return CONSTANT
+            if owner.ref.startswith(PROJECT):
+                return self._project_attribute(owner.ref[len(PROJECT):], attr)
             return Value(source=Source.CONST, ref=f"{owner.ref}.{attr}")
         if owner.instance_of is not None:
             return self._instance_attribute(owner, node)
@@ -1178,6 +1248,14 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                                unbound_input=False)
         # Methods of arrays are resolved when called; the attribute alone keeps the receiver.
         return self._trainable(node, owner)
+
+    def _project_attribute(self, module: str, attr: str) -> Value:
+        """``layers.affine_forward`` where ``layers`` is a module of the program (or a package
+        whose submodule ``attr`` is)."""
+        submodule = self.model.submodule(module, attr)
+        if submodule is not None:
+            return Value(source=Source.CONST, ref=PROJECT + submodule)
+        return self._global_of(module, attr)
 
     def _instance_attribute(self, owner: Value, node: cst.Attribute) -> Value:
         """An attribute of an instance of one of the classes ``owner`` may be."""
@@ -1251,19 +1329,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                     result = result.with_(kind=clipped(receiver))
                 elif func.attr.value == "sum" and receiver.kind and receiver.kind[0] == "exp":
                     result = result.with_(kind=("expsum", receiver.kind))
-                if func.attr.value == "dot":
-                    if args:
-                        self._note_backpropagated(receiver, args[0])
-                    self._undropped = None
-                    self._propagated = False
-                    raw = self._note_weights(receiver, *args[:1], node=node) or receiver.raw_delta \
-                        or (args[0].raw_delta if args else None)
-                    undropped = self._undropped or receiver.undropped or (
-                        args[0].undropped if args else None)
-                    propagated = self._propagated or receiver.propagated or bool(
-                        args and args[0].propagated)
-                    result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped,
-                                          propagated=propagated)
+                if func.attr.value == "dot" and len(args) == 1 and not unpacked:
+                    return self._matrix_product(node, receiver, args[0])
                 return self._with_call_shape(node, func.attr.value, [receiver, *args], keywords,
                                              unpacked, method=True, result=result)
             callee = self._attribute(receiver, func)
@@ -1416,7 +1483,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         function, enclosing = self.closures.get(node, (None, {}))
         env = Env(enclosing)
         env.values.update(zip(names, args))
-        self.frame = Frame(function, env)
+        self.frame = Frame(function, env, saved.module)
         self.lambda_depth += 1
         try:
             result = self.eval(node.body)
@@ -1442,17 +1509,11 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 first = _literal_key(node.args[0].value)
                 if first is None and isinstance(node.args[0].value, cst.Tuple):
                     first = tuple(_literal_key(e.value) for e in node.args[0].value.elements)
-            if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum"):
-                self._note_backpropagated(*args[:2]) if len(args) >= 2 else None
-                self._undropped = None
-                self._propagated = False
-                raw = self._note_weights(*args[:2], node=node) or next(
-                    (a.raw_delta for a in args[:2] if a.raw_delta), None)
-                undropped = self._undropped or next((a.undropped for a in args[:2] if a.undropped), None)
-                propagated = self._propagated or any(a.propagated for a in args[:2])
+            if name in ("dot", "matmul") and len(args) == 2 and not unpacked:
+                return self._matrix_product(node, args[0], args[1])
+            if name in ("dot", "matmul", "inner", "tensordot", "vdot", "einsum") and len(args) >= 2:
                 result = numpy_api.call_numpy(name, args, keywords, None, unpacked)
-                result = result.with_(kind=("pre", node), raw_delta=raw, undropped=undropped,
-                                      propagated=propagated)
+                result = result.with_(**self._network_product(node, args[0], args[1]))
                 return self._with_call_shape(node, name, args, keywords, unpacked, method=False,
                                              result=result)
             if name == "add" and len(args) >= 2 and len(node.args) >= 2:
@@ -1533,7 +1594,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         return _outside_call(args)
 
 
-def interpret(model: FileModel) -> Interpreter:
+def interpret(model: FileModel) -> Analysis:
     """The concrete interpretation, with shape problems also looked for with named sizes.
 
     Concrete sizes can hide a bug (4 samples and 4 hidden units make a missing ``.T`` fit); the
@@ -1542,11 +1603,10 @@ def interpret(model: FileModel) -> Interpreter:
     """
     interpreter = Interpreter(model)
     interpreter.run()
-    interpreter.views = [interpreter]
-    if interpreter.module_binds_arguments:  # otherwise the symbolic interpretation is the same
-        symbolic = Interpreter(model, symbolic=True, concrete_parameters=interpreter.parameters)
-        symbolic.run()
-        for node, problem in symbolic.shape_problems.items():
-            interpreter.shape_problems.setdefault(node, problem)
-        interpreter.views.append(symbolic)
-    return interpreter
+    if not interpreter.module_binds_arguments:  # otherwise the symbolic interpretation is the same
+        return Analysis.of(interpreter)
+    symbolic = Interpreter(model, symbolic=True, concrete_parameters=interpreter.parameters)
+    symbolic.run()
+    for node, problem in symbolic.shape_problems.items():
+        interpreter.shape_problems.setdefault(node, problem)
+    return Analysis.of(interpreter, symbolic=Analysis.of(symbolic))

@@ -160,5 +160,6 @@ def scalar_biases(model) -> set:
                         and not any(name.value in targets for targets in self.assigned):
                     found.add(name.value)
 
-    model.module.visit(_Biases())
+    for _, tree in model.bodies():
+        tree.visit(_Biases())
     return found

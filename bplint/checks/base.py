@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from functools import cached_property
 from typing import Iterable, Optional, Tuple
 
@@ -46,13 +48,20 @@ class Report:
 class FileContext:
     """One file, parsed once; the analysis and positions are computed only when first asked for."""
 
-    def __init__(self, source: SourceFile, module: cst.Module, model: FileModel) -> None:
+    def __init__(self, source: SourceFile, module: cst.Module, model: FileModel,
+                 module_key: str = "", analyse=None) -> None:
         self.source = source
         self.module = module
         self.model = model
+        # In a program of several modules: this file's key in ``model`` (see
+        # :mod:`bplint.model.program`), and the function that gives the program's one analysis.
+        self.module_key = module_key
+        self._analyse = analyse
 
     @cached_property
     def analysis(self):
+        if self._analyse is not None:
+            return self._analyse()
         from bplint.analysis.interpreter import interpret
 
         return interpret(self.model)
@@ -60,14 +69,55 @@ class FileContext:
     @cached_property
     def _positions(self):
         # Positions cost about as much as parsing: resolved only for files with findings.
+        part = self.model.part(self.module_key)
+        if part is not None:
+            return part.model.positions()
         wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
         return wrapper.resolve(PositionProvider)
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self._positions[node]
+        """Where ``node`` is: in this file, or (for a message) in another module of the program."""
+        if node in self._positions or not self.model.parts:
+            return self._positions[node]
+        return self._foreign(node)[1]
+
+    def _foreign(self, node: cst.CSTNode):
+        """(the module's key, the position) of a node in another module of the program."""
+        for part in self.model.parts:
+            positions = part.model.positions()
+            if node in positions:
+                return part.key, positions[node]
+        raise KeyError(node)
+
+    @property
+    def own_functions(self):
+        """The functions of this file (the program's model also holds its other modules')."""
+        if not self.model.parts:
+            return self.model.functions
+        return [f for f in self.model.functions if f.module == self.module_key]
+
+    @property
+    def own_classes(self):
+        if not self.model.parts:
+            return list(self.model.classes.values())
+        part = self.model.part(self.module_key)
+        return list(part.model.classes.values()) if part is not None else []
+
+    def holds(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` is in this file (a program's analysis also has its other modules')."""
+        return not self.model.parts or node in self._positions
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line
+
+    def place(self, node: cst.CSTNode) -> str:
+        """The line of ``node`` as a message names it: ``12``, or ``12 of layers.py`` for a node
+        in another module of the program."""
+        if self.holds(node):
+            return str(self.line_of(node))
+        key, position = self._foreign(node)
+        where = os.path.relpath(key, os.path.dirname(os.path.realpath(self.source.path)))
+        return f"{position.start.line} of {Path(where).as_posix()}"
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node).strip()

@@ -30,7 +30,7 @@ def _siblings(model: FileModel, function: Function) -> List[Function]:
         classes = [function.owner, *model.bases_in_file(function.owner)[0],
                    *model.subclasses_of(function.owner)]
         return [m for cls in classes for m in cls.methods.values() if m is not function]
-    return [f for f in model.module_functions() if f is not function]
+    return [f for f in model.module_functions() if f is not function and f.module == function.module]
 
 
 def _binder(siblings: List[Function], name: str) -> Optional[Function]:
@@ -98,7 +98,7 @@ class ForwardLocalInBackward(Check):
         model = context.model
         if model.star_import or not (model.weight_keys or any(role(f) for f in model.functions)):
             return  # a star import hides bindings; a file with no product and no pass is no network
-        for function in model.functions:
+        for function in context.own_functions:
             siblings = _siblings(model, function)
             if not siblings:
                 continue
@@ -110,7 +110,7 @@ class ForwardLocalInBackward(Check):
                 binder = _binder(siblings, name)
                 if binder is None:
                     continue
-                if name in model.module_bindings:
+                if name in model.bindings_of(function.module):
                     if not self._stale_global(context, function, binder, name):
                         continue
                     yield Report(node, self._stale_message(context, function, binder, name),
@@ -129,7 +129,7 @@ class ForwardLocalInBackward(Check):
             return f"return `{name}` from `{binder.name}` and pass it to `{reader.name}`"
         me = reader.self_name
         store = _store_local(binder, name)
-        where = f"after line {context.line_of(store.node)}, " if store is not None else ""
+        where = f"after line {context.place(store.node)}, " if store is not None else ""
         return (f"in `{binder.name}`, {where}store `{binder.self_name}.{name} = {name}`; "
                 f"here read `{me}.{name}`")
 
@@ -156,12 +156,12 @@ class ForwardLocalInBackward(Check):
             return False
         if _refreshed_from(context, name, binder):
             return False  # ``hidden, out = forward(X)`` before each step: the global is current
-        value = context.analysis.summaries.get("globals", name)
+        value = context.analysis.global_value(reader.module, name)
         return value is not None and value.source == Source.NETWORK
 
     def _what(self, context: FileContext, binder: Function, name: str) -> str:
         kind = "a parameter" if name in binder.params else "a local variable"
-        line = context.line_of(binder.bindings[name])
+        line = context.place(binder.bindings[name])
         return f"{kind} of `{binder.name}` (line {line})"
 
     def _message(self, context, reader: Function, binder: Function, name: str) -> str:
@@ -175,7 +175,7 @@ class ForwardLocalInBackward(Check):
 
     def _stale_message(self, context, reader: Function, binder: Function, name: str) -> str:
         what = self._what(context, binder, name)
-        line = context.line_of(context.model.module_bindings[name])
+        line = context.place(context.model.bindings_of(reader.module)[name])
         head = (f"name `{name}` is {what}, but `{reader.name}` reads the module-level `{name}` "
                 f"(line {line}), a stale value, not the one `{binder.name}` computed")
         if binder.is_method and reader.self_name:
@@ -190,7 +190,7 @@ class UncachedAttribute(Check):
 
     def run(self, context: FileContext) -> Iterable[Report]:
         model = context.model
-        for cls in model.classes.values():
+        for cls in context.own_classes:
             if not self._visible(model, cls):
                 continue
             family = [cls, *model.bases_in_file(cls)[0]]
@@ -274,7 +274,7 @@ class UncachedAttribute(Check):
         sibling = self._computing_sibling(cls, attribute)
         if sibling is not None:
             return (f"{head}; `{sibling.name}` computes a local `{attribute}` "
-                    f"(line {context.line_of(sibling.local_binding(attribute))}): store it there "
+                    f"(line {context.place(sibling.local_binding(attribute))}): store it there "
                     f"with `{me}.{attribute} = {attribute}`")
         close = difflib.get_close_matches(attribute, sorted(stored), n=1)
         if close:
@@ -287,7 +287,7 @@ class UncachedAttribute(Check):
         if sibling is not None:
             store = _store_local(sibling, attribute)
             line = store.node if store is not None else sibling.local_binding(attribute)
-            return (f"in `{sibling.name}`, after line {context.line_of(line)}, store "
+            return (f"in `{sibling.name}`, after line {context.place(line)}, store "
                     f"`{sibling.self_name}.{attribute} = {attribute}`")
         close = difflib.get_close_matches(attribute, sorted(stored), n=1)
         if close:
@@ -331,7 +331,7 @@ class StaleWeights(Check):
             if key.startswith(".") and dotted_name(target) not in _attribute_names(node):
                 continue  # ``b.grad.eval += g`` is not the ``weight.eval`` this product reads
             name = self.short(context.code(target), 40)
-            line = context.line_of(update)
+            line = context.place(update)
             yield Report(node, (
                 f"`{name}` was already updated on line {line}, so this carries the error back "
                 f"through the new weights, not the ones forward used; compute every layer's delta "

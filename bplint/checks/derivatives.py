@@ -198,7 +198,7 @@ class MissingDerivative(Check):
         return Report(node, (
             f"`{code}` carries the error back to a hidden layer that uses "
             f"{_NAMES.get(below, 'a non-linear activation')}, but it reaches the update on "
-            f"line {context.line_of(update)} without that activation's derivative; {remedy}"),
+            f"line {context.place(update)} without that activation's derivative; {remedy}"),
             hint=hint)
 
 

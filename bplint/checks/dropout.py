@@ -92,18 +92,18 @@ class DropoutMaskMissingInBackward(Check):
             remedy, hint = "multiply it by the mask forward used", None
             delta = layers.delta_name(context, node)
             if mask is not None and self._redrawn(context, node, mask):
-                line = context.line_of(applied)
+                line = context.place(applied)
                 remedy = (f"`{context.code(mask)}` here is a new draw: multiply it by the mask "
                           f"forward applied on line {line}")
                 hint = (f"keep the mask forward applied on line {line} (draw no new "
                         f"`{context.code(mask)}`) and multiply `{delta}` by it")
             elif mask is not None:
                 remedy = (f"multiply it by `{context.code(mask)}`, the mask forward applied on "
-                          f"line {context.line_of(applied)}")
+                          f"line {context.place(applied)}")
                 hint = f"multiply `{delta}` by `{context.code(mask)}`"
             yield Report(node, (
                 f"`{code}` carries the error back to a layer whose units forward dropped, but the "
-                f"delta reaches the update on line {context.line_of(update)} without the same "
+                f"delta reaches the update on line {context.place(update)} without the same "
                 f"mask; {remedy} (dropped units must get no gradient)"), hint=hint)
 
     @staticmethod
@@ -216,7 +216,8 @@ class DropoutAtInference(Check):
         read = {name for name, _ in function.reads}
         for name, default in function.defaults.items():
             if isinstance(default, cst.Name) and default.value in ("True", "False") \
-                    and name not in read and _calls_with_false(context.module, function.name, name):
+                    and name not in read and any(_calls_with_false(tree, function.name, name)
+                                                 for _, tree in context.model.bodies()):
                 return name
         return ""
 

@@ -120,7 +120,7 @@ class UpdateSign(Check):
         if origin is None:
             return "the step follows the gradient of the loss"
         direction = context.analysis.errors.get(origin)
-        line = context.line_of(origin)
+        line = context.place(origin)
         if isinstance(origin, (cst.AugAssign,)):
             return (f"the step comes from `{self.short(context.code(origin))}` (line {line}), "
                     f"the softmax cross-entropy gradient")
@@ -139,7 +139,7 @@ class UpdateSign(Check):
     def _velocity_message(self, context: FileContext, fact: UpdateFact, velocity: cst.Assign) -> str:
         name = self.short(context.code(velocity.targets[0].target), 40)
         target = self.short(context.code(fact.target), 40)
-        line = context.line_of(fact.statement)
+        line = context.place(fact.statement)
         return (f"the velocity `{name}` accumulates the gradient with the wrong sign, so "
                 f"`{target}` (updated on line {line}) climbs the loss: {self._origin(context, fact)}; "
                 f"subtract the scaled gradient from the velocity")

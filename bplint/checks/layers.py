@@ -35,7 +35,7 @@ def function_at(context: FileContext, node: cst.CSTNode) -> Optional[Function]:
     """The innermost function whose body holds ``node`` (None at module level)."""
     start = context.position(node).start
     found = None
-    for function in context.model.functions:
+    for function in context.own_functions:
         where = context.position(function.node)
         if (where.start.line, where.start.column) <= (start.line, start.column) \
                 <= (where.end.line, where.end.column):
@@ -62,7 +62,7 @@ def _root_names(node: cst.CSTNode) -> List[str]:
 def readable_in(context: FileContext, node: cst.CSTNode, function: Optional[Function]) -> bool:
     """Whether code in ``function`` can read ``node`` as written: each name in it is bound there
     (or in an enclosing function), or at module level."""
-    module = context.model.module_bindings
+    module = context.model.bindings_of(function.module if function is not None else context.module_key)
     if function is None:
         return all(name in module for name in _root_names(node))
     return all(function.resolves(name) or name in module

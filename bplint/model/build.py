@@ -296,6 +296,7 @@ class _Builder(cst.CSTVisitor):
         return False
 
     def visit_Import(self, node: cst.Import) -> bool:
+        self.model.imports.append(node)
         for alias in node.names:
             if alias.asname is not None:
                 self.bind_target(alias.asname.name)
@@ -306,6 +307,7 @@ class _Builder(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        self.model.imports.append(node)
         if isinstance(node.names, cst.ImportStar):
             self.model.star_import = True
             return False

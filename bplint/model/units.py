@@ -7,7 +7,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from bplint.model.locations import UpdateSite, draws_noise, is_numeric_literal, read_locations
+from bplint.model.locations import UpdateSite, dotted_name, draws_noise, is_numeric_literal, read_locations
 
 
 @dataclass(eq=False)
@@ -38,6 +38,8 @@ class Function:
     # Locations this function moves with ``+=``, ``-=`` or ``x = x ± ...``.
     updated_keys: Set[str] = field(default_factory=set)
     decorators: Set[str] = field(default_factory=set)
+    # The module it is defined in, in a program of several (see :mod:`bplint.model.program`).
+    module: str = ""
 
     @property
     def is_method(self) -> bool:
@@ -84,6 +86,7 @@ class ClassModel:
     dynamic_attributes: bool = False
     # The function a class is defined in: its methods can read that function's locals.
     enclosing: Optional["Function"] = None
+    module: str = ""
 
     def attribute_stores(self) -> Dict[str, cst.CSTNode]:
         stores: Dict[str, cst.CSTNode] = {}
@@ -91,6 +94,16 @@ class ClassModel:
             for attribute, node in method.attribute_stores.items():
                 stores.setdefault(attribute, node)
         return stores
+
+
+@dataclass(eq=False)
+class ModulePart:
+    """One module of a program: its key (the file's real path), its model, and the key of the
+    module (or namespace folder) each of its imports names, by (dots, dotted name)."""
+
+    key: str
+    model: "FileModel"
+    links: Dict[Tuple[int, str], str] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -112,6 +125,14 @@ class FileModel:
     weight_keys: Set[str] = field(default_factory=set)
     # Locations ever bound to a plain number (for names: counters and loss totals).
     scalar_locations: Set[str] = field(default_factory=set)
+    # Every ``import`` and ``from ... import`` statement, in source order.
+    imports: List[cst.CSTNode] = field(default_factory=list)
+    # In the model of a program of several modules: the modules, in the order they run.
+    parts: Tuple["ModulePart", ...] = ()
+    # A package's (or namespace folder's) modules of the program, by key and name.
+    submodules: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    _parts_by_key: Optional[Dict[str, "ModulePart"]] = field(default=None, repr=False)
+    _positions: Optional[dict] = field(default=None, repr=False)
 
     def trainable_locations(self) -> Set[str]:
         """Locations updated by a non-constant change: the parameters a network trains.
@@ -137,8 +158,42 @@ class FileModel:
         self._trainable = keys  # computed once per file
         return keys
 
+    def positions(self):
+        """Every node's place in the module (as costly as a parse: only when a report needs it)."""
+        if self._positions is None:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+        return self._positions
+
+    def bodies(self) -> List[Tuple[str, cst.Module]]:
+        """Each module's key and syntax tree, in the order their top-level code runs."""
+        return [(part.key, part.model.module) for part in self.parts] or [("", self.module)]
+
+    def bindings_of(self, module: str) -> Dict[str, cst.CSTNode]:
+        """The names a module binds at its top level."""
+        part = self.part(module)
+        return part.model.module_bindings if part is not None else self.module_bindings
+
+    def submodule(self, package: str, name: str) -> Optional[str]:
+        return self.submodules.get(package, {}).get(name)
+
+    def part(self, module: str) -> Optional["ModulePart"]:
+        if not self.parts:
+            return None
+        if self._parts_by_key is None:
+            self._parts_by_key = {part.key: part for part in self.parts}
+        return self._parts_by_key.get(module)
+
     def module_functions(self) -> List[Function]:
         return [f for f in self.functions if f.owner is None and f.parent is None]
+
+    @property
+    def class_by_node(self) -> Dict[cst.ClassDef, ClassModel]:
+        """The classes by their ``class`` statement (the last definition of a name in a module)."""
+        models = [part.model for part in self.parts] or [self]
+        return {cls.node: cls for model in models for cls in model.classes.values()}
 
     @property
     def function_by_node(self) -> Dict[cst.FunctionDef, Function]:
@@ -147,25 +202,41 @@ class FileModel:
         return self._by_node
 
     def bases_in_file(self, cls: ClassModel) -> Tuple[List[ClassModel], bool]:
-        """The class's ancestors defined in this file, and whether any ancestor is defined elsewhere."""
+        """The class's ancestors defined in this file (in a program, in any of its modules), and
+        whether any ancestor is defined elsewhere."""
         found: List[ClassModel] = []
         external = False
-        pending = list(cls.bases)
-        seen = {cls.name}
+        pending = [(cls.module, base) for base in cls.bases]
+        seen = {(cls.module, cls.name)}
         while pending:
-            base = pending.pop()
-            if base in ("object",):
+            module, base = pending.pop()
+            if base == "object" or (module, base) in seen:
                 continue
-            if base in seen:
-                continue
-            seen.add(base)
-            model = self.classes.get(base)
+            seen.add((module, base))
+            model = self._class_named(module, base) if self.parts else self.classes.get(base)
             if model is None:
                 external = True
                 continue
             found.append(model)
-            pending.extend(model.bases)
+            pending.extend((model.module, b) for b in model.bases)
         return found, external
+
+    def _class_named(self, module: str, dotted: str, depth: int = 0) -> Optional[ClassModel]:
+        """The class ``dotted`` names in ``module``: defined there, or imported into it
+        (``from base import Layer``, ``import layers as L`` then ``L.Layer``, a star import)."""
+        part = self.part(module)
+        if part is None or depth > 8:
+            return None
+        head, _, rest = dotted.partition(".")
+        if not rest and head in part.model.classes:
+            return part.model.classes[head]
+        for statement in part.model.imports:
+            target = _imported_as(statement, head, rest, part.links)
+            if target is not None:
+                found = self._class_named(target[0], target[1], depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def subclasses_of(self, cls: ClassModel) -> List[ClassModel]:
         result = []
@@ -173,3 +244,38 @@ class FileModel:
             if other is not cls and cls in self.bases_in_file(other)[0]:
                 result.append(other)
         return result
+
+
+def _imported_as(statement: cst.CSTNode, head: str, rest: str,
+                 links: Dict[Tuple[int, str], str]) -> Optional[Tuple[str, str]]:
+    """Where ``head.rest`` leads through one import statement: (module key, name there)."""
+    if isinstance(statement, cst.ImportFrom):
+        level = len(statement.relative)
+        package = dotted_name(statement.module) if statement.module is not None else ""
+        if isinstance(statement.names, cst.ImportStar):
+            target = links.get((level, package))
+            return (target, ".".join(filter(None, (head, rest)))) if target else None
+        for alias in statement.names:
+            original = dotted_name(alias.name) or ""
+            local = dotted_name(alias.asname.name) if alias.asname is not None else original
+            if local != head:
+                continue
+            submodule = links.get((level, f"{package}.{original}" if package else original))
+            if submodule is not None and rest:
+                return submodule, rest
+            target = links.get((level, package))
+            return (target, ".".join(filter(None, (original, rest)))) if target else None
+        return None
+    if isinstance(statement, cst.Import):
+        for alias in statement.names:
+            full = dotted_name(alias.name) or ""
+            if alias.asname is not None:
+                if dotted_name(alias.asname.name) == head and rest:
+                    target = links.get((0, full))
+                    return (target, rest) if target else None
+            elif full.split(".")[0] == head and rest:
+                name = f"{head}.{rest}"
+                module, _, attribute = name.rpartition(".")
+                target = links.get((0, module))
+                return (target, attribute) if target else None
+    return None

@@ -1,0 +1,120 @@
+"""Checking the files of a program together: each module parsed and modelled once, one
+interpretation of them all, then each checked file judged with it (reports about the other
+modules are left out: a module read only for its facts reports nothing, not even that it does
+not parse, which only leaves its facts unknown)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+from bplint.checks import Check
+from bplint.config import Config
+from bplint.diagnostics import FileError
+from bplint.files import UnreadableFile, is_notebook, read_source
+from bplint.judging import FileOutcome, judge
+from bplint.model.program import program_model
+from bplint.model.units import ModulePart
+from bplint.parsing import parse_for_checks
+from bplint.prefilter import might_hold_a_network
+from bplint.program.finder import ModuleFinder, module_key
+from bplint.program.grouping import Program
+from bplint.program.imports import import_statements
+
+
+@dataclass
+class _Member:
+    path: str
+    key: str
+    checked: bool
+    source: object = None  # SourceFile
+    notebook: object = None  # the Notebook its source was joined from
+    parsed: object = None  # engine.Parsed
+    error: Optional[FileError] = None
+
+
+def check_together(program: Program, config: Config, checks: Sequence[Check],
+                   check_alone: Callable) -> list:
+    """(path, outcome) for each checked file; ``check_alone`` (the engine's ``check_file``)
+    checks them one by one when no module of the program can hold a network."""
+    members = [_read(path, path in program.checked) for path in program.members]
+    if not any(m.source is not None and might_hold_a_network(m.source.text) for m in members):
+        return [(m.path, check_alone(m.path, config, checks)) for m in members if m.checked]
+    finder = ModuleFinder(config.root, config.src)
+    keys = {m.key for m in members}
+    parts = []
+    for member in members:
+        if member.source is None:
+            continue
+        member.parsed, error = parse_for_checks(member.source)
+        if error is not None:
+            member.error = error
+            continue
+        parts.append(ModulePart(member.key, member.parsed.model,
+                                _links(finder, member.key, member.source.text, keys)))
+    model = program_model(parts) if parts else None
+    analyse = _Once(model)
+    outcomes = []
+    for member in members:
+        if not member.checked:
+            continue
+        errors = [member.error] if member.error is not None else []
+        findings: list = []
+        if member.parsed is not None:
+            findings, errors = judge(member.parsed, model, config, checks, member.key, analyse)
+        if member.notebook is not None:
+            findings = [member.notebook.map_finding(f) for f in findings]
+            errors = member.notebook.errors + [member.notebook.map_error(e) for e in errors]
+        outcomes.append((member.path, FileOutcome(tuple(findings), tuple(errors),
+                                                  member.source is not None)))
+    return outcomes
+
+
+def _read(path: str, checked: bool) -> _Member:
+    member = _Member(path, module_key(path), checked)
+    try:
+        if is_notebook(path):
+            from bplint.notebooks import read_notebook
+
+            member.notebook = read_notebook(path)
+            member.source = member.notebook.source
+        else:
+            member.source = read_source(path)
+    except UnreadableFile as exc:
+        member.error = FileError(path, str(exc))
+    return member
+
+
+def _links(finder: ModuleFinder, key: str, text: str, keys) -> Dict[Tuple[int, str], str]:
+    """Where the module's imports lead, among the program's modules (and namespace folders)."""
+    links: Dict[Tuple[int, str], str] = {}
+    for statement in import_statements(text):
+        for spec, found in finder.modules_of(Path(key), statement):
+            target = module_key(found)
+            if target in keys or found.is_dir():
+                links.setdefault(spec, target)
+    return links
+
+
+class _Once:
+    """The program's analysis, computed when a check first asks for it, then shared by every
+    file (a failure too is kept, and raised again to each file that asks)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.result = None
+        self.failure: Optional[BaseException] = None
+
+    def __call__(self):
+        if self.failure is not None:
+            raise self.failure
+        if self.result is None:
+            from bplint.analysis.interpreter import interpret
+
+            try:
+                self.result = interpret(self.model)
+            except Exception as exc:  # noqa: BLE001 - each file reports it, as when alone
+                self.failure = exc
+                raise
+        return self.result
