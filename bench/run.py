@@ -4,6 +4,7 @@
     python bench/run.py --skip-slow   # without pylint
     python bench/run.py --quick       # 10% corpora, 1 round: a smoke run
     python bench/run.py --rounds 5
+    python bench/run.py --against /tmp/old/bin/bplint   # another bplint, timed in the same run
 
 Each tool runs as a whole process on a folder. Wall time is the median over the rounds. Peak
 memory is the maximum RSS that GNU `/usr/bin/time -f %M` reports for the tool (its ru_maxrss:
@@ -135,6 +136,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds per tool (default 3)")
     parser.add_argument("--quick", action="store_true", help="10%% corpora and 1 round")
     parser.add_argument("--skip-slow", action="store_true", help="skip pylint")
+    parser.add_argument("--against", metavar="BPLINT",
+                        help="another bplint executable (an earlier version in its own virtual "
+                             "environment), timed with --jobs 1 in the same run")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
     target = FULL_LINES // 10 if args.quick else FULL_LINES
@@ -181,6 +185,7 @@ def main() -> int:
     single: Dict[str, Row] = {}
     default_nn: Optional[Row] = None
     cold = warm = None
+    against: Dict[str, Row] = {}
     for corpus, (path, files, lines) in corpora.items():
         new = lambda tool: Row(corpus, tool, lines)  # noqa: E731
         clear = lambda: clear_bplint_cache(path)  # noqa: E731
@@ -196,6 +201,11 @@ def main() -> int:
         single.setdefault(corpus, default)
         if corpus == "NN":
             default_nn = default
+        if args.against:
+            other = [args.against, "check", "--no-config", "-q", "--exit-zero", "--no-cache"]
+            against[corpus] = measure(new("other bplint --jobs 1 (--against)"),
+                                      other + ["--jobs", "1", str(path)], rounds, clear)
+            rows.append(against[corpus])
         if corpus == "NN" and has_no_cache:
             cold, warm = new("bplint, cache: first run"), new("bplint, cache: second run")
             for _ in range(rounds):
@@ -247,6 +257,9 @@ def main() -> int:
         ("start-up: one small file, median of 10 (s)", startup.median, 0.35, True, " s"),
         ("peak memory on NN (MB)", peak, 300, True, " MB"),
     ]
+    if "NN" in against:
+        goals.append(("bplint --jobs 1 / the other bplint's, NN (no loss)",
+                      nn_single.median / against["NN"].median, 1.05, True, "x"))
     print()
     print(table(["target", "measured", "goal", "result"],
                 [[name, "n/a" if v is None else (f"{v:.0%}" if unit == "" else f"{v:.2f}{unit}"),

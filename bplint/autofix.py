@@ -14,8 +14,8 @@ from typing import List, Optional, Sequence
 
 from bplint.config import Config
 from bplint.diagnostics import FileError, Finding
-from bplint.engine import Result, check_source
-from bplint.files import SourceFile, UnreadableFile, decode_source, discover, is_notebook, read_bytes
+from bplint.engine import Result, check_in_program, check_text
+from bplint.files import UnreadableFile, decode_source, discover, is_notebook, read_bytes
 from bplint.fixes import applicable, apply_fixes, write_atomically
 from bplint.prefilter import syntax_error
 
@@ -74,7 +74,7 @@ def fix_text(path: str, text: str, config: Config, unsafe: bool) -> FixedText:
     fixed = 0
     current = text
     for _ in range(MAX_ROUNDS):
-        findings, errors = check_source(SourceFile(path, current), config)
+        findings, errors = _check(path, current, config)
         fixes = [f.fix for f in applicable(findings, unsafe)]
         if errors or not fixes:
             break
@@ -87,8 +87,14 @@ def fix_text(path: str, text: str, config: Config, unsafe: bool) -> FixedText:
             break
         current, fixed = candidate, fixed + applied
     else:
-        findings, errors = check_source(SourceFile(path, current), config)
+        findings, errors = _check(path, current, config)
     return FixedText(findings, errors, fixed, current if current != text else None)
+
+
+def _check(path: str, text: str, config: Config):
+    """The findings of a version of the file, in its program (the modules it imports)."""
+    outcome = check_text(path, text, config)
+    return list(outcome.findings), list(outcome.errors)
 
 
 def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> FixedFile:
@@ -107,7 +113,7 @@ def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> FixedFile
             write_atomically(path, done.text.encode(_encoding(data)))
         except OSError as exc:
             # The file keeps its bugs: report them as they are, with why nothing was fixed.
-            findings, errors = check_source(SourceFile(path, text), config)
+            findings, errors = _check(path, text, config)
             reason = f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"
             return FixedFile(findings, errors + [FileError(path, reason)], 0, outcome.diff)
     return outcome
@@ -115,10 +121,9 @@ def _fix_file(path: str, config: Config, unsafe: bool, write: bool) -> FixedFile
 
 def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> FixedFile:
     """One round of fixes, each applied to its own cell's source; only those cells are rewritten."""
-    from bplint.engine import check_notebook
     from bplint.notebooks import read_notebook, render_cells
 
-    findings, errors, _ = check_notebook(path, config)
+    findings, errors = _checked_notebook(path, config)
     fixable = applicable(findings, unsafe)
     if not fixable:  # fixes never touch a cell that does not compile (its rows are masked)
         return FixedFile(findings, errors)
@@ -147,8 +152,13 @@ def _fix_notebook(path: str, config: Config, unsafe: bool, write: bool) -> Fixed
                 path, f"cannot write the fixed file ({exc.strerror or type(exc).__name__}); left unchanged"))
             outcome.fixed = 0
             return outcome
-        outcome.findings, outcome.errors, _ = check_notebook(path, config)
+        outcome.findings, outcome.errors = _checked_notebook(path, config)
     return outcome
+
+
+def _checked_notebook(path: str, config: Config):
+    checked = check_in_program(path, config)
+    return list(checked.findings), list(checked.errors)
 
 
 def _encoding(data: bytes) -> str:

@@ -201,7 +201,11 @@ def shapes(path: str, output_format: str) -> None:
 
     if output_format not in ("text", "json"):
         _fail(f"bplint: error: unknown format `{output_format}` (choose from text, json)")
-    rows, errors = infer_shapes(path)
+    try:
+        config = _resolve_config([path], None, False)
+    except ConfigError as exc:
+        _fail(str(exc))
+    rows, errors = infer_shapes(path, config)
     render = render_shapes_json if output_format == "json" else render_shapes_text
     if rows or not errors:  # a notebook's other cells, when one cell does not compile
         sys.stdout.write(render(path, rows))

@@ -15,8 +15,8 @@ from bplint.model import build_model
 from bplint.parallel import check_files
 from bplint.parsing import parse_for_checks, parse_source
 from bplint.prefilter import might_hold_a_network, syntax_file_error
-from bplint.program.check import check_together
-from bplint.program.finder import ModuleFinder
+from bplint.program.check import check_together, load_program
+from bplint.program.finder import ModuleFinder, module_key
 from bplint.program.grouping import Program, group_programs
 from bplint.report.shapes_table import ShapeRow, statement_summary
 
@@ -85,6 +85,24 @@ def check_file(path: str, config: Config, checks: Sequence[Check] = ALL_CHECKS) 
     return _check_read(source, config, checks)
 
 
+def check_in_program(path: str, config: Config,
+                     checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
+    """One file or notebook as ``bplint check PATH`` checks it: with the modules it imports."""
+    (program,) = group_programs([path], ModuleFinder(config.root, config.src))
+    return dict(check_program(program, config, checks))[path]
+
+
+def check_text(path: str, text: str, config: Config,
+               checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
+    """A Python file's unsaved text (an editor's buffer, a mutant), checked in its program as the
+    other modules are on disk."""
+    key = module_key(path)
+    (program,) = group_programs([path], ModuleFinder(config.root, config.src), {key: text})
+    if program.single:
+        return _check_read(SourceFile(path, text), config, checks)
+    return dict(check_together(program, config, checks, check_file, {key: text}))[path]
+
+
 def check_stdin(name: str, data: bytes, config: Config,
                 checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
     """A program read from standard input (``bplint check -``), reported as ``name``; a name
@@ -138,16 +156,34 @@ def check_notebook(path: str, config: Config, checks: Iterable[Check] = ALL_CHEC
             notebook.errors + [notebook.map_error(e) for e in errors], True)
 
 
-def infer_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
-    """What ``bplint shapes`` shows: every assignment with the shape bplint infers for it."""
+def infer_shapes(path: str, config: Optional[Config] = None) -> Tuple[List[ShapeRow], List[FileError]]:
+    """What ``bplint shapes`` shows: every assignment with the shape bplint infers for it, in
+    the file's program (the sizes a caller in another module passes, a helper's result)."""
     if is_notebook(path):
         return _notebook_shapes(path)
+    config = config or Config()
+    (program,) = group_programs([path], ModuleFinder(config.root, config.src))
+    if not program.single:
+        return _program_shapes(program, config)
     try:
         source = read_source(path)
     except UnreadableFile as exc:
         return [], [FileError(path, str(exc))]
     rows, error = _shape_rows(source)
     return rows, [error] if error is not None else []
+
+
+def _program_shapes(program: Program, config: Config) -> Tuple[List[ShapeRow], List[FileError]]:
+    from bplint.analysis.interpreter import interpret
+
+    members, model = load_program(program, config)
+    (member,) = [m for m in members if m.checked]
+    if member.parsed is None:
+        return [], [member.error]
+    own = member.parsed.model
+    analysis = interpret(model).seen_from(own.holds)
+    context = FileContext(member.source, member.parsed.module, model, member.key, lambda: analysis)
+    return _rows(context), []
 
 
 def _notebook_shapes(path: str) -> Tuple[List[ShapeRow], List[FileError]]:
@@ -171,9 +207,14 @@ def _shape_rows(source: SourceFile) -> Tuple[List[ShapeRow], Optional[FileError]
     module, error = parse_source(source)
     if error is not None:
         return [], error
-    context = FileContext(source, module, build_model(module))
+    return _rows(FileContext(source, module, build_model(module))), None
+
+
+def _rows(context: FileContext) -> List[ShapeRow]:
     rows = []
     for function, values in context.analysis.parameters.items():
+        if context.model.parts and function.module != context.module_key:
+            continue
         row = context.line_of(function.node.name)
         for name in function.params:
             if name != function.self_name:
@@ -184,7 +225,7 @@ def _shape_rows(source: SourceFile) -> Tuple[List[ShapeRow], Optional[FileError]
                              statement_summary(context.code(statement)), value))
     order = {name: min(r.row for r in rows if r.function == name) for name in {r.function for r in rows}}
     rows.sort(key=lambda r: (order[r.function], r.row))
-    return rows, None
+    return rows
 
 
 def _qualified_name(function) -> str:

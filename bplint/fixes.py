@@ -17,9 +17,10 @@ from bplint.diagnostics import Edit, Finding, Fix, Span
 SAFE, UNSAFE = "safe", "unsafe"
 
 
-def plan_to_fix(context, plan) -> Optional[Fix]:
-    """Text edits for a check's :class:`~bplint.checks.base.FixPlan` (None when there is none)."""
-    if plan is None:
+def plan_to_fix(context, plan, applicability: Optional[str]) -> Optional[Fix]:
+    """Text edits for a check's :class:`~bplint.checks.base.FixPlan`, as safe or unsafe as its
+    rule's document says (None when there is no plan, or the document names no fix)."""
+    if plan is None or applicability is None:
         return None
     edits = []
     for change in plan.changes:
@@ -34,7 +35,7 @@ def plan_to_fix(context, plan) -> Optional[Fix]:
         else:
             edits.append(Edit(Span(position.start.line, position.start.column + 1,
                                    position.end.line, position.end.column + 1), change.text))
-    return Fix(plan.applicability, plan.message, tuple(sorted(edits, key=lambda e: e.span)))
+    return Fix(applicability, plan.message, tuple(sorted(edits, key=lambda e: e.span)))
 
 
 def _newline_of(text: str, row: int) -> str:

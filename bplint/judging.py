@@ -82,7 +82,8 @@ def judge(parsed: Parsed, model, config: Config, checks: Iterable[Check] = ALL_C
                 if fix is not None and not all(context.holds(c.node) for c in fix.changes):
                     fix = None  # it would edit another module of the program
                 findings.append(Finding(source.path, span, check.code, doc.name, doc.severity,
-                                        report.message, fix=plan_to_fix(context, fix),
+                                        report.message,
+                                        fix=plan_to_fix(context, fix, doc.fix_applicability),
                                         hint=report.hint))
         except _AnalysisFailed:
             pass  # a model-only rule that asks the failed analysis: reported once, above

@@ -151,3 +151,36 @@ def test_the_cache_knows_when_an_imported_module_changes(run_cli, tmp_path):
     assert run_cli("check", "train.py", cwd=tmp_path) == (1, bp201() + FOUND_ONE, "")
     write(tmp_path, {"losses.py": LOSSES.replace("target - prediction", "prediction - target")})
     assert run_cli("check", "train.py", cwd=tmp_path) == (0, PASSED, "")
+
+
+def test_unsaved_text_is_checked_with_the_modules_on_disk(tmp_path):
+    """An editor's buffer (or a benchmark's mutant) of one file, the other modules as saved."""
+    from bplint.config import Config
+    from bplint.engine import check_text
+
+    write(tmp_path, {"losses.py": LOSSES, "train.py": "print('not written yet')\n"})
+    outcome = check_text(str(tmp_path / "train.py"), TRAIN, Config())
+    assert [(f.span.row, f.code) for f in outcome.findings] == [(10, "BP201")]
+    assert check_text(str(tmp_path / "losses.py"), LOSSES, Config()).findings == ()
+
+
+def test_fix_sees_the_program_too(run_cli, tmp_path):
+    write(tmp_path, {"losses.py": LOSSES, "train.py": TRAIN})
+    assert run_cli("check", "--no-cache", "--fix", "train.py", cwd=tmp_path) == (
+        1, bp201() + "Found 1 problem (0 fixed, 1 remaining).\n"
+                     "(1 hidden fix can be enabled with the `--unsafe-fixes` option.)\n", "")
+    assert run_cli("check", "--no-cache", "--fix", "--unsafe-fixes", "train.py", cwd=tmp_path) == (
+        0, "Found 1 problem (1 fixed, 0 remaining).\n", "")
+    assert (tmp_path / "train.py").read_text().splitlines()[-1] == \
+        "    W += 0.1 * X.T @ squared_error_gradient(pred, y)"
+
+
+def test_shapes_use_the_sizes_another_module_defines(run_cli, tmp_path):
+    write(tmp_path, {"settings.py": "HIDDEN = 16\n",
+                     "net.py": "import numpy as np\n\nfrom settings import HIDDEN\n\n"
+                               "W = np.zeros((3, HIDDEN))\nh = np.ones((5, 3)) @ W\n"})
+    assert run_cli("shapes", "net.py", cwd=tmp_path) == (0, (
+        "net.py\n"
+        "module:\n"
+        "     5  W = np.zeros((3, HIDDEN))   (3, 16)\n"
+        "     6  h = np.ones((5, 3)) @ W     (5, 16)\n"), "")

@@ -189,42 +189,153 @@ def _commutes(term: Term, name: str) -> Tuple[Term, ...]:
     return ((term[1], term[2]), (term[2], term[1]))
 
 
-def activation(term: Term) -> Optional[Tuple[Activation, Term]]:
-    """(the activation, its argument) that ``term`` computes, if it is one."""
-    if term is None:
-        return None
-    kind = term[0]
-    if kind == "act":
-        return Activation(term[1]), term[2]
-    if kind == "sigmoid":
+# -- the activations bplint knows, one record each ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivationFunction:
+    """Everything bplint knows about one activation: how its forward pass and its derivative are
+    written (recognisers over terms), its name in messages, its derivative as code on the
+    activation's output ``{a}`` and on its pre-activation ``{z}``, and whether a backward pass
+    multiplies a delta by its derivative (identity has none; softmax's is folded into the
+    cross-entropy gradient). Adding an activation is adding a record to ``ACTIVATIONS``."""
+
+    key: str
+    title: str
+    # The argument of ``term`` when ``term`` computes this activation (with its Activation).
+    forward: Callable[[Term], Optional[Tuple[Activation, Term]]]
+    # (Derivative, the term it is applied to) when ``term`` is this activation's derivative.
+    derivative: Callable[[Term], Optional[Tuple[Derivative, Term]]] = lambda term: None
+    on_output: Optional[str] = None
+    on_input: Optional[str] = None
+    chained: bool = True
+
+
+def _sigmoid(term: Term) -> Optional[Tuple[Activation, Term]]:
+    if term[0] == "sigmoid":
         return Activation(SIGMOID), term[1]
-    if kind == "tanh":
-        return Activation(TANH), term[1]
-    if kind == "div" and _const(term[1], 1.0):
+    if term[0] == "div" and _const(term[1], 1.0):
         for one, e in _commutes(term[2], "add"):
             if _const(one, 1.0) and e[0] == "exp" and e[1][0] == "neg":
                 return Activation(SIGMOID), e[1][1]
-    if kind == "max":
+    return None
+
+
+def _sigmoid_derivative(term: Term) -> Optional[Tuple[Derivative, Term]]:
+    for s, rest in _commutes(term, "mul"):  # s * (1 - s)
+        if rest[0] == "sub" and _const(rest[1], 1.0) and rest[2] == s:
+            return _form(SIGMOID, s)
+    return None
+
+
+def _tanh(term: Term) -> Optional[Tuple[Activation, Term]]:
+    return (Activation(TANH), term[1]) if term[0] == "tanh" else None
+
+
+def _tanh_derivative(term: Term) -> Optional[Tuple[Derivative, Term]]:
+    if term[0] == "sub" and _const(term[1], 1.0):  # 1 - t ** 2, 1 - t * t
+        square = term[2]
+        if square[0] == "pow" and _const(square[2], 2.0):
+            return _form(TANH, square[1])
+        if square[0] == "mul" and square[1] == square[2]:
+            return _form(TANH, square[1])
+    return None
+
+
+def _relu(term: Term) -> Optional[Tuple[Activation, Term]]:
+    if term[0] == "max":  # np.maximum(0, x)
         for zero, argument in ((term[1], term[2]), (term[2], term[1])):
             if _const(zero, 0.0):
                 return Activation(RELU), argument
-            if zero[0] == "mul" and (zero[2] == argument or zero[1] == argument):
-                return Activation(LEAKY), argument
-    if kind == "mul":
+    if term[0] == "mul":  # x * (x > 0)
         for argument, gate in _commutes(term, "mul"):
             if gate[0] == "gt" and gate[1] == argument and _const(gate[2], 0.0):
                 return Activation(RELU), argument
-    if kind == "where" and term[1][0] == "gt" and _const(term[1][2], 0.0):
+    if term[0] == "where" and term[1][0] == "gt" and _const(term[1][2], 0.0):  # where(x > 0, x, 0)
         argument = term[1][1]
         if term[2] == argument and _const(term[3], 0.0):
             return Activation(RELU), argument
+    return None
+
+
+def _relu_derivative(term: Term) -> Optional[Tuple[Derivative, Term]]:
+    if term[0] == "gt" and _const(term[2], 0.0):  # (x > 0): the same on input and output
+        return Derivative(RELU, ANY_FORM), term[1]
+    if _slope_gate(term) and _const(term[3], 0.0):  # where(x > 0, 1, 0)
+        return Derivative(RELU, ANY_FORM), term[1][1]
+    return None
+
+
+def _leaky(term: Term) -> Optional[Tuple[Activation, Term]]:
+    if term[0] == "max":  # np.maximum(a * x, x)
+        for scaled, argument in ((term[1], term[2]), (term[2], term[1])):
+            if scaled[0] == "mul" and argument in (scaled[1], scaled[2]):
+                return Activation(LEAKY), argument
+    if term[0] == "where" and term[1][0] == "gt" and _const(term[1][2], 0.0):  # where(x > 0, x, a * x)
+        argument = term[1][1]
         if term[2] == argument and term[3][0] == "mul" and argument in (term[3][1], term[3][2]):
             return Activation(LEAKY), argument
-    if kind == "div" and term[1][0] == "exp" and term[2][0] == "sum" and term[2][1] == term[1]:
+    return None
+
+
+def _leaky_derivative(term: Term) -> Optional[Tuple[Derivative, Term]]:
+    if _slope_gate(term) and _const(term[3]) and not _const(term[3], 0.0):  # where(x > 0, 1, a)
+        return Derivative(LEAKY, ANY_FORM), term[1][1]
+    return None
+
+
+def _slope_gate(term: Term) -> bool:
+    """``where(x > 0, 1, ...)``: a piecewise-constant slope."""
+    return term[0] == "where" and term[1][0] == "gt" and _const(term[1][2], 0.0) \
+        and _const(term[2], 1.0)
+
+
+def _softmax(term: Term) -> Optional[Tuple[Activation, Term]]:
+    if term[0] == "div" and term[1][0] == "exp" and term[2][0] == "sum" and term[2][1] == term[1]:
         exponent = term[1][1]
         if exponent[0] == "sub" and exponent[2][0] == "rowmax" and exponent[2][1] == exponent[1]:
             return Activation(SOFTMAX, shifted=True), exponent[1]
         return Activation(SOFTMAX, shifted=False), exponent
+    return None
+
+
+# In the order they are tried. Leaky ReLU has no derivative formula: its slope below zero is the
+# forward pass's own constant, which the recognisers do not keep.
+ACTIVATIONS: Tuple[ActivationFunction, ...] = (
+    ActivationFunction(SIGMOID, "sigmoid", _sigmoid, _sigmoid_derivative,
+                       on_output="{a} * (1 - {a})",
+                       on_input="{np}.exp(-{z}) / (1 + {np}.exp(-{z})) ** 2"),
+    ActivationFunction(TANH, "tanh", _tanh, _tanh_derivative,
+                       on_output="(1 - {a} ** 2)", on_input="(1 - {np}.tanh({z}) ** 2)"),
+    ActivationFunction(RELU, "ReLU", _relu, _relu_derivative,
+                       on_output="({a} > 0)", on_input="({z} > 0)"),
+    ActivationFunction(LEAKY, "leaky ReLU", _leaky, _leaky_derivative),
+    ActivationFunction(SOFTMAX, "softmax", _softmax, chained=False),
+    ActivationFunction(IDENTITY, "identity", lambda term: None, chained=False),
+)
+BY_KEY: Dict[str, ActivationFunction] = {a.key: a for a in ACTIVATIONS}
+
+
+def chained(key: Optional[str]) -> bool:
+    """Whether backpropagating through the activation ``key`` multiplies by its derivative."""
+    return key is not None and (key not in BY_KEY or BY_KEY[key].chained)
+
+
+def title(key: str) -> str:
+    """An activation's name in messages: ``ReLU`` for ``relu``."""
+    return BY_KEY[key].title if key in BY_KEY else key
+
+
+def activation(term: Term) -> Optional[Tuple[Activation, Term]]:
+    """(the activation, its argument) that ``term`` computes, if it is one."""
+    if term is None:
+        return None
+    if term[0] == "act":
+        return Activation(term[1]), term[2]
+    for known in ACTIVATIONS:
+        found = known.forward(term)
+        if found is not None:
+            return found
     return None
 
 
@@ -246,22 +357,10 @@ def derivative(term: Term) -> Optional[Tuple[Derivative, Term]]:
     term = _normalise(term)
     if term[0] == "deriv":
         return Derivative(term[1], term[2]), term[3]
-    for s, rest in _commutes(term, "mul"):
-        if rest[0] == "sub" and _const(rest[1], 1.0) and rest[2] == s:
-            return _form(SIGMOID, s)
-    if term[0] == "sub" and _const(term[1], 1.0):
-        square = term[2]
-        if square[0] == "pow" and _const(square[2], 2.0):
-            return _form(TANH, square[1])
-        if square[0] == "mul" and square[1] == square[2]:
-            return _form(TANH, square[1])
-    if term[0] == "gt" and _const(term[2], 0.0):
-        return Derivative(RELU, ANY_FORM), term[1]
-    if term[0] == "where" and term[1][0] == "gt" and _const(term[1][2], 0.0) and _const(term[2], 1.0):
-        if _const(term[3], 0.0):
-            return Derivative(RELU, ANY_FORM), term[1][1]
-        if _const(term[3]):
-            return Derivative(LEAKY, ANY_FORM), term[1][1]
+    for known in ACTIVATIONS:
+        found = known.derivative(term)
+        if found is not None:
+            return found
     return None
 
 
@@ -272,26 +371,16 @@ def _form(function: str, applied: Term) -> Tuple[Derivative, Term]:
     return Derivative(function, OUTPUT_FORM), applied
 
 
-# -- derivative formulas, for messages ---------------------------------------------------------
-
-# Each derivative written on the activation's output ``{a}`` (what a backward pass has kept from
-# forward) and on its pre-activation ``{z}``. Leaky ReLU has none: its slope below zero is the
-# forward pass's own constant, which the recognisers do not keep.
-_ON_OUTPUT = {SIGMOID: "{a} * (1 - {a})", TANH: "(1 - {a} ** 2)", RELU: "({a} > 0)"}
-_ON_INPUT = {SIGMOID: "{np}.exp(-{z}) / (1 + {np}.exp(-{z})) ** 2", TANH: "(1 - {np}.tanh({z}) ** 2)",
-             RELU: "({z} > 0)"}
-
-
 def derivative_on_output(function: str, output: str) -> Optional[str]:
     """The derivative of ``function`` as an expression of its output, the atom ``output``
     (``a1 * (1 - a1)`` for sigmoid and ``a1``), or None where it has no fixed formula."""
-    formula = _ON_OUTPUT.get(function)
+    formula = BY_KEY[function].on_output if function in BY_KEY else None
     return formula.format(a=output) if formula else None
 
 
 def derivative_on_input(function: str, pre: str, numpy: str = "np") -> Optional[str]:
     """The derivative of ``function`` as an expression of its pre-activation, the atom ``pre``."""
-    formula = _ON_INPUT.get(function)
+    formula = BY_KEY[function].on_input if function in BY_KEY else None
     return formula.format(z=pre, np=numpy) if formula else None
 
 

@@ -32,8 +32,8 @@ class DropoutFlow:
             if operator == "Multiply" and other.source == Source.NETWORK:
                 if other.undropped and other.undropped[1] in (mask.mask_origin, None):
                     return result.with_(undropped=None, raw_delta=other.raw_delta)
-                if not other.is_gradient_like and not self.inlining:
-                    self.mask_uses.setdefault(node, MaskUse(
+                if not other.is_gradient_like:
+                    self.observed.mask_uses.setdefault(node, MaskUse(
                         node, mask.mask_origin, mask.mask_scaled, self.frame.function,
                         tuple(self.guards)))
                 return result.with_(dropped=mask.mask_origin or node, undropped=other.undropped)

@@ -1,9 +1,10 @@
-"""What the interpreter observed, for the checks to judge: updates and mask combinations."""
+"""What the interpreter observed, for the checks to judge: updates, mask combinations, derivative
+factors, shape problems, and the round's observations that a speculative run drops."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Dict, Optional, Set
 
 import libcst as cst
 
@@ -74,3 +75,30 @@ class MaskUse:
     function: Optional[Function]
     # The ``if`` statements around the use, innermost last, with the branch ("body"/"orelse").
     guards: tuple
+
+
+class Observations:
+    """What a function's own interpretation observes for the checks: its updates, assignments,
+    mask uses and combinations, initialisations, deltas reaching updates, reads after an update.
+
+    A speculative run (a small helper interpreted again at one call, with that call's arguments)
+    observes into a fresh ``Observations`` that is dropped afterwards: each of these facts is
+    recorded where its code is interpreted for all its callers, once.
+    """
+
+    def __init__(self) -> None:
+        self.updates: Dict[cst.CSTNode, UpdateFact] = {}
+        self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
+        # The value each assignment stores, with its function (``bplint shapes``).
+        self.assignments: Dict[cst.CSTNode, tuple] = {}
+        # A delta reaching an update without its activation's derivative, or its mask: -> update.
+        self.raw_delta_updates: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.undropped_updates: Dict[cst.CSTNode, cst.CSTNode] = {}
+        # How locations are first filled: a constant everywhere, something else, integers.
+        self.constant_inits: Dict[str, cst.CSTNode] = {}
+        self.other_inits: Set[str] = set()
+        self.integer_inits: Dict[str, cst.CSTNode] = {}
+        self.mask_uses: Dict[cst.CSTNode, MaskUse] = {}
+        self.broken_chains: Dict[cst.CSTNode, DerivativeFact] = {}
+        # A weight read to carry a gradient back after it was updated: read -> (key, update).
+        self.stale_reads: Dict[cst.CSTNode, tuple] = {}

@@ -19,7 +19,7 @@ from bplint.analysis import direction as dirn
 from bplint.analysis import numpy_api, shapes
 from bplint.analysis.activations import Derivative, FunctionCatalogue
 from bplint.analysis.dropout_flow import DropoutFlow, keeps_below
-from bplint.analysis.facts import CombinationFact, ShapeProblem, UpdateFact
+from bplint.analysis.facts import CombinationFact, Observations, ShapeProblem, UpdateFact
 from bplint.analysis.result import Analysis
 from bplint.analysis.network_kinds import NetworkKinds, clipped, is_one, near, subtracts_its_max
 from bplint.analysis.weight_use import WeightUse, scalar_biases
@@ -285,7 +285,6 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         # Whether the module's own code passes arguments to the file's functions or classes.
         self.module_binds_arguments = False
         self.inlining = 0
-        self.assignments: Dict[cst.CSTNode, tuple] = {}
         # The values each function's parameters were interpreted with (for ``bplint shapes``).
         self.parameters: Dict[Function, Dict[str, Value]] = {}
         self.inline_results: Dict[tuple, Value] = {}
@@ -308,8 +307,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.in_derivative = 0
         self.trainable = model.trainable_locations() | scalar_biases(model)
         self.summaries = Summaries()
-        self.updates: Dict[cst.CSTNode, UpdateFact] = {}
-        self.combinations: Dict[cst.CSTNode, CombinationFact] = {}
+        self.observed = Observations()
         # Operations whose operand shapes do not fit (BP401, BP403), in any calling context.
         self.shape_problems: Dict[cst.CSTNode, ShapeProblem] = {}
         # Locations used as weights or biases of the network (in a matrix product, or added
@@ -387,12 +385,10 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
 
     def _start_round(self) -> None:
         """Facts are kept from the last round only: the one that ran with the final summaries."""
-        self.updates = {}
-        self.combinations = {}
+        self.observed = Observations()
         self.errors = {}
         self.weights = set()
         self.shape_problems = {}
-        self.assignments = {}
         self.parameters = {}
         self.inline_results = {}
         self.derivatives = {}
@@ -400,14 +396,6 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         self.loss_gradient_products = {}
         self.weight_of_product = {}
         self.hidden_weights = set()
-        self.stale_reads = {}
-        self.constant_inits = {}
-        self.other_inits = set()
-        self.integer_inits = {}
-        self.raw_delta_updates = {}
-        self.undropped_updates = {}
-        self.broken_chains = {}
-        self.mask_uses = {}
         self.mask_thresholds = {}
         self.mask_scalings = {}
         self.scaled_masks = set()
@@ -652,8 +640,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         An activation stored outside a derivative's own code tells which activation forward
         applied to that pre-activation.
         """
-        if not self.inlining:
-            self.assignments[statement] = (self.frame.function, value)
+        self.observed.assignments[statement] = (self.frame.function, value)
         kind = value.kind
         if kind and kind[0] == "act" and kind[2] is not None and not self.in_derivative:
             self.activation_of_pre.setdefault(kind[2], kind[1])
@@ -676,18 +663,17 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         if sign < 0:
             change = dirn.negate(change)
         key = location_key(target)
-        if (before.mask or change.mask) and not self.inlining:
+        if before.mask or change.mask:
             # ``h += mask`` is reported at the statement, ``h = h + mask`` at its expression.
             where = statement.value if isinstance(statement, cst.Assign) else statement
-            self.combinations[where] = CombinationFact(
+            self.observed.combinations[where] = CombinationFact(
                 where, "+" if sign > 0 else "-", before, change)
         step_definition = None
         change_key = self._env_key(change_node)
         if change_key is not None:
             step_definition = self.frame.env.definitions.get(change_key)
-        if not self.inlining:
-            self.updates[statement] = UpdateFact(
-                statement, target, key, key in self.trainable, before, change, step_definition)
+        self.observed.updates[statement] = UpdateFact(
+            statement, target, key, key in self.trainable, before, change, step_definition)
         if isinstance(target, cst.Subscript) and self._is_error_idiom(target, before, change):
             container = self.eval(target.value)
             self.errors[statement] = Direction.GRADIENT
@@ -695,10 +681,10 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
             self._store(target.value, container.with_(direction=Direction.GRADIENT, origin=statement,
                                                       kind=kind), statement)
             return
-        if change.raw_delta is not None and before.direction == Direction.NONE and not self.inlining:
-            self.raw_delta_updates.setdefault(change.raw_delta, statement)
-        if change.undropped is not None and before.direction == Direction.NONE and not self.inlining:
-            self.undropped_updates.setdefault(change.undropped[0], statement)
+        if change.raw_delta is not None and before.direction == Direction.NONE:
+            self.observed.raw_delta_updates.setdefault(change.raw_delta, statement)
+        if change.undropped is not None and before.direction == Direction.NONE:
+            self.observed.undropped_updates.setdefault(change.undropped[0], statement)
         if key in self.trainable and before.direction == Direction.NONE and not self.inlining \
                 and not key.endswith("[]"):  # entries of one container are not told apart
             self.frame.updated[key] = statement
@@ -745,7 +731,7 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
 
 
     def _store(self, target, value: Value, statement) -> None:
-        if not self.inlining and isinstance(statement, (cst.Assign, cst.AnnAssign)):
+        if isinstance(statement, (cst.Assign, cst.AnnAssign)):
             self._note_initialisation(target, value, statement)
         value = self._parameter_initialisation(target, value)
         if isinstance(target, cst.Name):
@@ -1063,8 +1049,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                             made_axis=left.made_axis or right.made_axis)
 
     def _binary_value(self, operator: str, left: Value, right: Value, node) -> Value:
-        if operator in ("Add", "Subtract") and (left.mask or right.mask) and not self.inlining:
-            self.combinations[node] = CombinationFact(
+        if operator in ("Add", "Subtract") and (left.mask or right.mask):
+            self.observed.combinations[node] = CombinationFact(
                 node, "+" if operator == "Add" else "-", left, right)
         if operator == "Subtract":
             return self._subtract(left, right, node)
@@ -1428,8 +1414,9 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
         """The value a small helper (``sigmoid``, ``affine_forward``) returns for these arguments.
 
         Interpreting it again at each call keeps what the call knows (the shape of this
-        argument) instead of the join over every call site. Facts about updates are left to the
-        helper's own interpretation; shape problems found here are real in this context.
+        argument) instead of the join over every call site. What it observes (updates, mask
+        uses...) is dropped: it is the helper's own interpretation's to record; shape problems
+        found here are real in this context, and kept.
         """
         key = (function, tuple(args), tuple(sorted(keywords.items())))
         if key in self.inline_results:
@@ -1441,15 +1428,15 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 env.values[name] = args[index]
             else:
                 env.values[name] = keywords.get(name) or self._unbound_parameter(function, name)
-        saved = self.frame
-        self.frame = Frame(function, env)
+        saved, kept = self.frame, self.observed
+        self.frame, self.observed = Frame(function, env), Observations()  # dropped after
         self.inlining += 1
         try:
             self._block(function.node.body.body)
             result = self.frame.returned
         finally:
             self.inlining -= 1
-            self.frame = saved
+            self.frame, self.observed = saved, kept
         self.inline_results[key] = result
         return result
 
@@ -1500,9 +1487,8 @@ class Interpreter(NetworkKinds, DropoutFlow, WeightUse):
                 self._note_log(node, args[0])
             if name in ("random.default_rng", "random.RandomState", "random.Generator"):
                 return Value(source=Source.CONST, ref="numpy.rng")
-            if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2 \
-                    and not self.inlining:
-                self.combinations[node] = CombinationFact(
+            if name in ("add", "subtract") and any(a.mask for a in args[:2]) and len(args) >= 2:
+                self.observed.combinations[node] = CombinationFact(
                     node, "+" if name == "add" else "-", args[0], args[1])
             first = None
             if node.args and node.args[0].keyword is None:

@@ -117,11 +117,11 @@ class NetworkKinds:
     def _note_broken_chain(self, gradient: Value, fact: DerivativeFact, node) -> None:
         """A hidden layer's derivative applied to an error never carried back through a weight."""
         argument = fact.argument_kind
-        if node is None or self.inlining or not argument or argument[0] != "act":
+        if node is None or not argument or argument[0] != "act":
             return
         if argument[2] in self.feeding_activations and gradient.is_gradient_like \
                 and not gradient.propagated and gradient.origin is not None:
-            self.broken_chains.setdefault(node, fact)
+            self.observed.broken_chains.setdefault(node, fact)
 
     def _note_loss_gradient(self, error: Value, fact: DerivativeFact, node) -> None:
         """``(p - y) * p * (1 - p)``: the error of an activation times that activation's slope."""

@@ -8,9 +8,9 @@ working state. Adding a fact means adding a field here, filled in :meth:`Analysi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import FrozenSet, Mapping, Optional, Tuple
+from typing import Callable, FrozenSet, Iterator, Mapping, Optional, Tuple
 
 import libcst as cst
 
@@ -88,6 +88,15 @@ class Analysis:
         """What a module's top-level code (or a ``global`` statement) left in ``name``."""
         return self.module_globals.get((module, name))
 
+    def seen_from(self, holds: Callable[[Node], bool]) -> "Analysis":
+        """The analysis as one file of a program sees it: iterating a table of facts gives
+        those about its own nodes (``holds``), while looking a node up still finds any module's
+        (where a step in this file got its error from ``losses.py``)."""
+        tables = {name: _OwnFacts(getattr(self, name), holds)
+                  for name, kind in self.__annotations__.items() if kind.startswith("Mapping[Node")}
+        symbolic = self.symbolic.seen_from(holds) if self.symbolic is not None else None
+        return replace(self, symbolic=symbolic, **tables)
+
     @classmethod
     def of(cls, interpreter, symbolic: Optional["Analysis"] = None) -> "Analysis":
         """The facts of an interpreter that has reached its fixed point."""
@@ -95,8 +104,33 @@ class Analysis:
         for name, kind in cls.__annotations__.items():
             if name in ("symbolic", "catalogue", "module_globals"):
                 continue
-            value = getattr(interpreter, name)
+            value = getattr(interpreter.observed, name, None)
+            if value is None:
+                value = getattr(interpreter, name)
             fields[name] = frozenset(value) if "FrozenSet" in kind else MappingProxyType(value)
         return cls(symbolic=symbolic, catalogue=interpreter.catalogue,
                    module_globals=MappingProxyType(interpreter.summaries.tables["globals"]),
                    **fields)
+
+
+class _OwnFacts(Mapping):
+    """A table of facts, iterated over one file's nodes only."""
+
+    def __init__(self, facts: Mapping, holds: Callable[[Node], bool]) -> None:
+        self._facts = facts
+        self._holds = holds
+        self._own: Optional[list] = None
+
+    def __getitem__(self, node):
+        return self._facts[node]
+
+    def __contains__(self, node) -> bool:
+        return node in self._facts
+
+    def __iter__(self) -> Iterator:
+        if self._own is None:
+            self._own = [node for node in self._facts if self._holds(node)]
+        return iter(self._own)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

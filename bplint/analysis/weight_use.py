@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bplint.analysis.activations import IDENTITY, SOFTMAX
+from bplint.analysis.activations import chained
 from bplint.analysis.values import Direction, Source, Value
 from bplint.model.build import is_matrix_product
 from bplint.model.locations import draws_noise, is_numeric_literal, location_key, read_locations
@@ -41,8 +41,7 @@ class WeightUse:
                 self._note_stale_read(operand.location, other, node)
                 if other.dropped is not None and not other.is_gradient_like:
                     self.dropped_input[operand.location] = other.dropped
-                if other.is_gradient_like and self.input_activation.get(operand.location) \
-                        not in (None, IDENTITY, SOFTMAX):
+                if other.is_gradient_like and chained(self.input_activation.get(operand.location)):
                     carried_back = node
                 if other.is_gradient_like and operand.location in self.dropped_input and node:
                     self._undropped = (node, self.dropped_input[operand.location])
@@ -51,8 +50,8 @@ class WeightUse:
     def _note_stale_read(self, key: str, other: Value, node) -> None:
         updated = self.frame.updated
         if other.is_gradient_like or other.direction == Direction.TOP:
-            if key in updated and node is not None and not self.inlining:
-                self.stale_reads.setdefault(node, (key, updated[key]))
+            if key in updated and node is not None:
+                self.observed.stale_reads.setdefault(node, (key, updated[key]))
         else:
             updated.pop(key, None)  # used by a forward pass: the update was meant for it
 
@@ -107,11 +106,11 @@ class WeightUse:
         if key is None or isinstance(statement, (cst.AugAssign,)) or statement in self.model.update_sites:
             return
         if value.kind and value.kind[0] == "constant_init":
-            self.constant_inits.setdefault(key, statement)
+            self.observed.constant_inits.setdefault(key, statement)
         elif value.source != Source.BOTTOM:
-            self.other_inits.add(key)
+            self.observed.other_inits.add(key)
         if value.integer:
-            self.integer_inits.setdefault(key, statement)
+            self.observed.integer_inits.setdefault(key, statement)
 
 
 def scalar_biases(model) -> set:

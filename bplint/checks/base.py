@@ -27,9 +27,9 @@ class Change:
 
 @dataclass(frozen=True)
 class FixPlan:
-    """A fix as a check sees it, in nodes; the engine turns it into text edits."""
+    """A fix as a check sees it, in nodes; the engine turns it into text edits. Whether it is
+    safe is the rule's document's to say (its ``autofix:`` line), once for every finding."""
 
-    applicability: str  # "safe" or "unsafe"
     message: str
     changes: Tuple[Change, ...]
 
@@ -77,7 +77,7 @@ class FileContext:
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         """Where ``node`` is: in this file, or (for a message) in another module of the program."""
-        if node in self._positions or not self.model.parts:
+        if not self.model.parts or self.holds(node):
             return self._positions[node]
         return self._foreign(node)[1]
 
@@ -105,7 +105,10 @@ class FileContext:
 
     def holds(self, node: cst.CSTNode) -> bool:
         """Whether ``node`` is in this file (a program's analysis also has its other modules')."""
-        return not self.model.parts or node in self._positions
+        if not self.model.parts:
+            return True
+        part = self.model.part(self.module_key)
+        return part is not None and part.model.holds(node)
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.position(node).start.line

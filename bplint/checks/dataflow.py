@@ -140,7 +140,7 @@ class ForwardLocalInBackward(Check):
         store = _store_local(binder, name)
         if store is None or not reader.self_name:
             return None
-        return FixPlan("unsafe", f"Store `{binder.self_name}.{name}` in `{binder.name}` and read it here",
+        return FixPlan(f"Store `{binder.self_name}.{name}` in `{binder.name}` and read it here",
                        (store, Change(read, f"{reader.self_name}.{name}")))
 
     @staticmethod
@@ -255,7 +255,7 @@ class UncachedAttribute(Check):
         for sibling in sorted(cls.methods.values(), key=lambda m: role(m) != "forward"):
             store = _store_local(sibling, attribute)
             if store is not None:
-                return FixPlan("unsafe", f"Store `{sibling.self_name}.{attribute}` in `{sibling.name}`",
+                return FixPlan(f"Store `{sibling.self_name}.{attribute}` in `{sibling.name}`",
                                (store,))
         return None
 

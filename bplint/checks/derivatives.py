@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from bplint.analysis.activations import ANY_FORM, INPUT_FORM, OUTPUT_FORM, RELU
+from bplint.analysis.activations import ANY_FORM, BY_KEY, INPUT_FORM, OUTPUT_FORM, RELU, title
 from bplint.analysis.facts import DerivativeFact
 from bplint.checks import layers
 from bplint.checks.base import Check, FileContext, Report
 from bplint.model.locations import location_key, read_locations
-
-_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU",
-          "softmax": "softmax"}
-
 
 def _activation_of(fact: DerivativeFact) -> Optional[str]:
     """The activation that produced the derivative's argument in forward, if known."""
@@ -54,8 +50,8 @@ class DerivativeMismatch(Check):
             if right:
                 hint = f"replace `{layers.derivative_text(context, fact.node)}` with `{right}`"
             yield Report(fact.node, (
-                f"the derivative of {_NAMES[fact.function]} is applied to a layer that used "
-                f"{_NAMES[used]} in forward; use the {_NAMES[used]} derivative here"
+                f"the derivative of {title(fact.function)} is applied to a layer that used "
+                f"{title(used)} in forward; use the {title(used)} derivative here"
                 + (f": `{right}`" if right else "")), hint=hint)
 
 
@@ -74,7 +70,7 @@ class DerivativeArgument(Check):
 
     def _on_pre_activation(self, context: FileContext, fact: DerivativeFact) -> Report:
         """An output-form derivative (``a * (1 - a)``) applied to ``z``."""
-        name = _NAMES[fact.function]
+        name = title(fact.function)
         code = self.short(context.code(fact.node))
         reader = layers.function_at(context, fact.node)
         holder = layers.activation_holder(context, fact.function, fact.argument_kind[1], reader)
@@ -95,7 +91,7 @@ class DerivativeArgument(Check):
 
     def _on_activation(self, context: FileContext, fact: DerivativeFact) -> Report:
         """An input-form derivative (``sigmoid(z) * (1 - sigmoid(z))``) applied to ``a``."""
-        name = _NAMES[fact.function]
+        name = title(fact.function)
         code = self.short(context.code(fact.node))
         argument = layers.derivative_argument(context, fact.node)
         output = layers.on_output(context, fact.function, argument) if argument is not None else None
@@ -126,8 +122,8 @@ class LossGradientMismatch(Check):
             hint = (f"drop the factor `{factor}`: `{error}` is already the gradient at the logits"
                     if factor and error else None)
             yield Report(node, (
-                f"with {_NAMES[function]} and {loss}, `prediction - target` is already the "
-                f"gradient with respect to the logits; multiplying it by the {_NAMES[function]} "
+                f"with {title(function)} and {loss}, `prediction - target` is already the "
+                f"gradient with respect to the logits; multiplying it by the {title(function)} "
                 f"derivative again shrinks the gradient to near zero: drop the derivative factor"
                 + (f" `{factor}`" if factor else "")), hint=hint)
 
@@ -178,7 +174,7 @@ class MissingDerivative(Check):
             hint = (f"carry the error back before the derivative: "
                     f"`({carried}) * {layers.derivative_text(context, fact.node)}`")
         return Report(node, (
-            f"`{code}` applies a hidden layer's {_NAMES[fact.function]} derivative to the "
+            f"`{code}` applies a hidden layer's {title(fact.function)} derivative to the "
             f"output error itself: the error must first be carried back through the weights "
             f"above (`{shown}`) before it is multiplied by the derivative"), hint=hint)
 
@@ -189,15 +185,15 @@ class MissingDerivative(Check):
         below = analysis.input_activation.get(weight)
         derivative = _derivative_below(context, node, weight, below)
         if derivative:
-            remedy = f"multiply it by the {_NAMES[below]} derivative `{derivative}`"
-        elif below in _NAMES:
-            remedy = f"multiply it by the {_NAMES[below]} derivative"
+            remedy = f"multiply it by the {title(below)} derivative `{derivative}`"
+        elif below in BY_KEY:
+            remedy = f"multiply it by the {title(below)} derivative"
         else:
             remedy = "multiply it by that activation's derivative"
         hint = f"multiply `{layers.delta_name(context, node)}` by `{derivative}`" if derivative else None
         return Report(node, (
             f"`{code}` carries the error back to a hidden layer that uses "
-            f"{_NAMES.get(below, 'a non-linear activation')}, but it reaches the update on "
+            f"{title(below) if below else 'a non-linear activation'}, but it reaches the update on "
             f"line {context.place(update)} without that activation's derivative; {remedy}"),
             hint=hint)
 

@@ -37,7 +37,7 @@ class DropoutMaskAdded(Check):
             change = Change(node.func.attr, "multiply")
         else:
             return None
-        return FixPlan("safe", "Multiply by the dropout mask", (change,))
+        return FixPlan("Multiply by the dropout mask", (change,))
 
     def _message(self, context: FileContext, node: cst.CSTNode, operator: str,
                  product: Optional[str]) -> str:

@@ -86,7 +86,7 @@ class UpdateSign(Check):
         """Flip the step's operator. Unsafe: the error's sign may be the mistake instead."""
         fixed = {"+=": "-=", "-=": "+=", "+": "-", "-": "+"}[_operator(statement)]
         operator = statement.operator if isinstance(statement, cst.AugAssign) else statement.value.operator
-        return FixPlan("unsafe", f"Use `{fixed}` to descend the gradient", (Change(operator, fixed),))
+        return FixPlan(f"Use `{fixed}` to descend the gradient", (Change(operator, fixed),))
 
     @staticmethod
     def _hint(context: FileContext, fact: UpdateFact) -> str:

@@ -79,7 +79,7 @@ def _shift_fix(context: FileContext, exp: cst.Call) -> Optional[FixPlan]:
     if shift is None:
         return None
     logits = exp.args[0].value
-    return FixPlan("safe", "Subtract the maximum logit before `exp`",
+    return FixPlan("Subtract the maximum logit before `exp`",
                    (Change(logits, f"{context.code(logits)} - {shift}"),))
 
 

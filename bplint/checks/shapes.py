@@ -155,7 +155,7 @@ class UpdateShape(Check):
         if summed is None or numpy_alias(context.module) is None:
             return None
         site = context.model.update_sites[fact.statement]
-        return FixPlan("unsafe", "Sum the gradient over the batch", (Change(site.change, summed),))
+        return FixPlan("Sum the gradient over the batch", (Change(site.change, summed),))
 
     def _hint(self, context: FileContext, fact: UpdateFact) -> Optional[str]:
         summed = self._summed(context, fact)

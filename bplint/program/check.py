@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from bplint.checks import Check
 from bplint.config import Config
 from bplint.diagnostics import FileError
-from bplint.files import UnreadableFile, is_notebook, read_source
+from bplint.files import SourceFile, UnreadableFile, is_notebook, read_source
 from bplint.judging import FileOutcome, judge
 from bplint.model.program import program_model
-from bplint.model.units import ModulePart
+from bplint.model.units import FileModel, ModulePart
 from bplint.parsing import parse_for_checks
 from bplint.prefilter import might_hold_a_network
 from bplint.program.finder import ModuleFinder, module_key
@@ -35,12 +35,48 @@ class _Member:
 
 
 def check_together(program: Program, config: Config, checks: Sequence[Check],
-                   check_alone: Callable) -> list:
+                   check_alone: Callable, texts: Optional[Dict[str, str]] = None) -> list:
     """(path, outcome) for each checked file; ``check_alone`` (the engine's ``check_file``)
-    checks them one by one when no module of the program can hold a network."""
-    members = [_read(path, path in program.checked) for path in program.members]
-    if not any(m.source is not None and might_hold_a_network(m.source.text) for m in members):
+    checks them one by one when no module of the program can hold a network. ``texts`` stand
+    for some modules' files (by key): an editor's unsaved buffer, a benchmark's mutant."""
+    texts = texts or {}
+    members = _read_all(program, texts)
+    if not texts and not any(m.source is not None and might_hold_a_network(m.source.text)
+                             for m in members):
         return [(m.path, check_alone(m.path, config, checks)) for m in members if m.checked]
+    model = _model(members, config)
+    analyse = _Once(model)
+    several = len(program.checked) > 1
+    outcomes = []
+    for member in members:
+        if not member.checked:
+            continue
+        errors = [member.error] if member.error is not None else []
+        findings: list = []
+        if member.parsed is not None:
+            seen = analyse.seen_from(member.parsed.model) if several else analyse
+            findings, errors = judge(member.parsed, model, config, checks, member.key, seen)
+        if member.notebook is not None:
+            findings = [member.notebook.map_finding(f) for f in findings]
+            errors = member.notebook.errors + [member.notebook.map_error(e) for e in errors]
+        outcomes.append((member.path, FileOutcome(tuple(findings), tuple(errors),
+                                                  member.source is not None)))
+    return outcomes
+
+
+def load_program(program: Program, config: Config) -> Tuple[List[_Member], Optional[FileModel]]:
+    """The program's members, read, parsed and modelled, and the program's model (None when no
+    member parses)."""
+    members = _read_all(program, {})
+    return members, _model(members, config)
+
+
+def _read_all(program: Program, texts: Dict[str, str]) -> List[_Member]:
+    return [_read(path, path in program.checked, texts.get(module_key(path)))
+            for path in program.members]
+
+
+def _model(members: List[_Member], config: Config) -> Optional[FileModel]:
     finder = ModuleFinder(config.root, config.src)
     keys = {m.key for m in members}
     parts = []
@@ -53,28 +89,15 @@ def check_together(program: Program, config: Config, checks: Sequence[Check],
             continue
         parts.append(ModulePart(member.key, member.parsed.model,
                                 _links(finder, member.key, member.source.text, keys)))
-    model = program_model(parts) if parts else None
-    analyse = _Once(model)
-    outcomes = []
-    for member in members:
-        if not member.checked:
-            continue
-        errors = [member.error] if member.error is not None else []
-        findings: list = []
-        if member.parsed is not None:
-            findings, errors = judge(member.parsed, model, config, checks, member.key, analyse)
-        if member.notebook is not None:
-            findings = [member.notebook.map_finding(f) for f in findings]
-            errors = member.notebook.errors + [member.notebook.map_error(e) for e in errors]
-        outcomes.append((member.path, FileOutcome(tuple(findings), tuple(errors),
-                                                  member.source is not None)))
-    return outcomes
+    return program_model(parts) if parts else None
 
 
-def _read(path: str, checked: bool) -> _Member:
+def _read(path: str, checked: bool, text: Optional[str] = None) -> _Member:
     member = _Member(path, module_key(path), checked)
     try:
-        if is_notebook(path):
+        if text is not None:
+            member.source = SourceFile(path, text)
+        elif is_notebook(path):
             from bplint.notebooks import read_notebook
 
             member.notebook = read_notebook(path)
@@ -118,3 +141,7 @@ class _Once:
                 self.failure = exc
                 raise
         return self.result
+
+    def seen_from(self, module):
+        """The analysis as one checked ``module`` sees it (see ``Analysis.seen_from``)."""
+        return lambda: self().seen_from(module.holds)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Sequence
+from typing import Dict, FrozenSet, List, Optional, Sequence
 
 from bplint.files import UnreadableFile, decode_source, is_notebook, read_bytes
 from bplint.program.finder import ModuleFinder, module_key
@@ -36,10 +36,12 @@ class Program:
         return len(self.members) == 1
 
 
-def group_programs(files: Sequence[str], finder: ModuleFinder) -> List[Program]:
-    """The programs of the checked ``files``, in the order of their first checked file."""
+def group_programs(files: Sequence[str], finder: ModuleFinder,
+                   texts: Optional[Dict[str, str]] = None) -> List[Program]:
+    """The programs of the checked ``files``, in the order of their first checked file;
+    ``texts`` are modules' texts (by key) that stand for what is on disk (unsaved edits)."""
     keys = {module_key(path): path for path in files}
-    graph = _ImportGraph(finder)
+    graph = _ImportGraph(finder, texts or {})
     reach = {path: graph.closure(path) for path in files}
     parent = {path: path for path in files}
 
@@ -65,15 +67,17 @@ def group_programs(files: Sequence[str], finder: ModuleFinder) -> List[Program]:
 
 
 class _ImportGraph:
-    def __init__(self, finder: ModuleFinder) -> None:
+    def __init__(self, finder: ModuleFinder, texts: Dict[str, str]) -> None:
         self.finder = finder
+        self.texts = texts
         self._edges: Dict[str, List[str]] = {}
 
     def imported(self, key: str) -> List[str]:
         """The project files a module's imports reach, by key, in the order written."""
         if key not in self._edges:
             reached: List[str] = []
-            for statement in _statements(key):
+            text = self.texts.get(key)
+            for statement in (import_statements(text) if text is not None else _statements(key)):
                 for _, found in self.finder.modules_of(Path(key), statement):
                     target = module_key(found)
                     if found.is_file() and target != key and target not in reached:
