@@ -283,3 +283,18 @@ def index(shape: Shape, parts: Sequence[tuple]) -> Shape:
                 result.append(part[1])
                 fancy_done = True
     return tuple(result) + tuple(shape[position:])
+
+
+def fold(operator: str, a, b):
+    """Arithmetic on sizes known as numbers (``28 * 28``); anything else is unknown."""
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return None
+    if operator == "Add":
+        return a + b
+    if operator == "Subtract":
+        return a - b
+    if operator == "Multiply":
+        return a * b
+    if operator == "FloorDivide" and b:
+        return a // b
+    return None

@@ -199,10 +199,20 @@ def join(a: Value, b: Value) -> Value:
         dropped=a.dropped or b.dropped,
         undropped=a.undropped if a.undropped == b.undropped else None,
         kind=_join_kinds(a.kind, b.kind),
-        propagated=a.propagated and b.propagated,
+        propagated=_join_propagated(a, b),
         unsized=a.unsized or b.unsized or (a.items is not None and b.items is not None
                                            and len(a.items) != len(b.items)),
     )
+
+
+def _join_propagated(a: "Value", b: "Value") -> bool:
+    """Carried back through a weight on every path; a value with no direction yet (a first
+    round's, before its callers' gradients arrive) does not make it false for good."""
+    if a.direction == Direction.BOTTOM:
+        return b.propagated
+    if b.direction == Direction.BOTTOM:
+        return a.propagated
+    return a.propagated and b.propagated
 
 
 def _join_kinds(a, b):
@@ -289,3 +299,13 @@ def entry_of(container: Value, key: Any) -> Value:
     if container.instance_of is not None or container.function is not None:
         return UNKNOWN
     return container.with_(items=None, entries=None)
+
+
+def sequence_of(element: Value) -> Value:
+    """A list of unknown length whose elements are all like ``element``."""
+    return Value(source=Source.CONST, items=(element,))
+
+
+# The reference of a module of the program, followed by its key: ``layers.affine_forward`` reads
+# that module's global.
+PROJECT = "project:"

@@ -162,3 +162,9 @@ def scalar_biases(model) -> set:
     for _, tree in model.bodies():
         tree.visit(_Biases())
     return found
+
+
+def through_weight(left: Value, right: Value) -> bool:
+    """A gradient times a weight (``err * w2``, ``np.outer(d, w2)``): carried back through it."""
+    return (left.is_gradient_like and right.location is not None) or \
+        (right.is_gradient_like and left.location is not None)

@@ -90,6 +90,12 @@ class FileContext:
         raise KeyError(node)
 
     @property
+    def own_model(self) -> FileModel:
+        """This file's own model (in a program, the program's ``model`` holds every module)."""
+        part = self.model.part(self.module_key)
+        return part.model if part is not None else self.model
+
+    @property
     def own_functions(self):
         """The functions of this file (the program's model also holds its other modules')."""
         if not self.model.parts:

@@ -95,8 +95,8 @@ class ForwardLocalInBackward(Check):
     needs_analysis = False  # the stale-global variant asks for it only when it matters
 
     def run(self, context: FileContext) -> Iterable[Report]:
-        model = context.model
-        if model.star_import or not (model.weight_keys or any(role(f) for f in model.functions)):
+        model, own = context.model, context.own_model
+        if own.star_import or not (own.weight_keys or any(role(f) for f in own.functions)):
             return  # a star import hides bindings; a file with no product and no pass is no network
         for function in context.own_functions:
             siblings = _siblings(model, function)

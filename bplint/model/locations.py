@@ -116,3 +116,13 @@ def update_site(statement: cst.CSTNode) -> Optional[UpdateSite]:
         if isinstance(value.operator, cst.Add) and value.right.deep_equals(target):
             return UpdateSite(statement, target, +1, value.left)
     return None
+
+
+def literal_key(node: cst.BaseExpression):
+    """The value of a string or integer literal (a dictionary key, an index), else None."""
+    if isinstance(node, (cst.SimpleString, cst.Integer)):
+        try:
+            return node.evaluated_value
+        except (ValueError, SyntaxError):
+            return None
+    return None

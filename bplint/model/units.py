@@ -230,6 +230,12 @@ class FileModel:
             pending.extend((model.module, b) for b in model.bases)
         return found, external
 
+    def direct_bases(self, cls: ClassModel) -> List[ClassModel]:
+        """The class's bases the program defines, in the order written (for ``super()``)."""
+        found = [self._class_named(cls.module, base) if self.parts else self.classes.get(base)
+                 for base in cls.bases]
+        return [base for base in found if base is not None and base is not cls]
+
     def _class_named(self, module: str, dotted: str, depth: int = 0) -> Optional[ClassModel]:
         """The class ``dotted`` names in ``module``: defined there, or imported into it
         (``from base import Layer``, ``import layers as L`` then ``L.Layer``, a star import)."""

@@ -83,13 +83,27 @@ def _model(members: List[_Member], config: Config) -> Optional[FileModel]:
     for member in members:
         if member.source is None:
             continue
-        member.parsed, error = parse_for_checks(member.source)
+        member.parsed, error = _parsed(member)
         if error is not None:
             member.error = error
             continue
         parts.append(ModulePart(member.key, member.parsed.model,
                                 _links(finder, member.key, member.source.text, keys)))
     return program_model(parts) if parts else None
+
+
+# Modules parsed in this process, by path and text: a module that several programs of one run
+# import is parsed and modelled once (each program still interprets it with its own callers).
+_PARSED: Dict[Tuple[str, str], tuple] = {}
+
+
+def _parsed(member: _Member):
+    if member.notebook is not None:  # its stand-ins and cell map belong to this reading
+        return parse_for_checks(member.source)
+    key = (member.path, member.source.text)
+    if key not in _PARSED:
+        _PARSED[key] = parse_for_checks(member.source)
+    return _PARSED[key]
 
 
 def _read(path: str, checked: bool, text: Optional[str] = None) -> _Member:
