@@ -15,7 +15,8 @@ from typing import Optional
 
 from bplint.diagnostics import FileError
 
-_NETWORK_WORDS = re.compile(r"numpy|forward|backward|backprop|\.dot\(|[\w)\]]\s*@=?\s*[\w(\[.-]",
+# ``x @ w`` on one line (a decorator after a line that ends in ``)`` is not a product).
+_NETWORK_WORDS = re.compile(r"numpy|forward|backward|backprop|\.dot\(|[\w)\]][ \t]*@=?[ \t]*[\w(\[.-]",
                             re.IGNORECASE)
 
 

@@ -28,7 +28,7 @@ TRAIN = textwrap.dedent("""\
     """)
 
 
-def bp201(path="train.py", row=10, expression="squared_error_gradient(pred, y)", origin="losses.py"):
+def bp201(path="train.py", row=10, origin="losses.py"):
     return (f"{path}:{row}:5: BP201 `W -= ...` moves `W` up the gradient: the step comes from the "
             f"error `target - prediction` (line 3 of {origin}), target - prediction, the negative "
             f"gradient of the loss; use `+=` to descend (or flip the error)\n")
@@ -184,3 +184,52 @@ def test_shapes_use_the_sizes_another_module_defines(run_cli, tmp_path):
         "module:\n"
         "     5  W = np.zeros((3, HIDDEN))   (3, 16)\n"
         "     6  h = np.ones((5, 3)) @ W     (5, 16)\n"), "")
+
+
+def test_a_module_attribute_set_by_another_module_is_its_value_too(run_cli, tmp_path):
+    """``settings.N_IN = X.shape[1]`` in the script changes what ``net.py`` reads."""
+    write(tmp_path, {
+        "settings.py": "N_IN = 2\n",
+        "net.py": "import numpy as np\n\nimport settings\n\n\ndef init(n_out):\n"
+                  "    return np.random.randn(settings.N_IN, n_out) * 0.1\n\n\n"
+                  "def forward(X, W):\n    return X @ W\n",
+        "train.py": "import numpy as np\n\nimport settings\nfrom net import forward, init\n\n"
+                    "X = np.random.randn(16, 5)\nsettings.N_IN = X.shape[1]\nW = init(3)\n"
+                    "for _ in range(3):\n    out = forward(X, W)\n"
+                    "    W -= 0.1 * X.T @ (out - 1.0) / len(X)\n",
+    })
+    assert run_cli("check", "--no-cache", ".", cwd=tmp_path) == (0, PASSED, "")
+
+
+def test_dropout_scaled_at_test_time_in_another_module(run_cli, tmp_path):
+    write(tmp_path, {
+        "mlp.py": "import numpy as np\n\nKEEP = 0.8\n\n\ndef train_step(X, Y, W1, W2, lr):\n"
+                  "    h = np.maximum(0, X @ W1)\n    mask = np.random.rand(*h.shape) < KEEP\n"
+                  "    out = (h * mask) @ W2\n    d = out - Y\n    dh = (d @ W2.T) * mask * (h > 0)\n"
+                  "    W2 -= lr * (h * mask).T @ d\n    W1 -= lr * X.T @ dh\n",
+        "infer.py": "import numpy as np\n\nfrom mlp import KEEP\n\n\ndef predict(X, W1, W2):\n"
+                    "    return (np.maximum(0, X @ W1) * KEEP) @ W2\n",
+        "train.py": "import numpy as np\n\nfrom infer import predict\nfrom mlp import train_step\n\n"
+                    "X = np.random.randn(16, 3)\nY = np.random.randn(16, 1)\n"
+                    "W1 = np.random.randn(3, 8) * 0.3\nW2 = np.random.randn(8, 1) * 0.3\n"
+                    "for i in range(10):\n    train_step(X, Y, W1, W2, 0.01)\n"
+                    "print(predict(X, W1, W2).shape)\n",
+    })
+    assert run_cli("check", "--no-cache", ".", cwd=tmp_path) == (0, PASSED, "")
+
+
+def test_an_import_written_in_a_string_is_not_followed(run_cli, tmp_path):
+    """``>>> import train`` in a docstring does not make the script's sizes the module's."""
+    net = ('"""Usage:\n\n    >>> import train\n"""\nimport numpy as np\n\n\n'
+           'def forward(X, W):\n    return X @ W\n')
+    train = ("import numpy as np\n\nfrom net import forward\n\nW = np.random.randn(3, 1)\n"
+             "X = np.random.randn(8, 4)\nout = forward(X, W)\n")
+    write(tmp_path, {"net.py": net, "train.py": train})
+    assert run_cli("check", "--no-cache", "net.py", cwd=tmp_path) == (0, PASSED, "")
+
+
+def test_an_import_after_a_semicolon_is_followed(run_cli, tmp_path):
+    write(tmp_path, {"losses.py": LOSSES,
+                     "train.py": TRAIN.replace("import numpy as np\n\nfrom losses import squared_error_gradient",
+                                               "import numpy as np; from losses import squared_error_gradient\n")})
+    assert run_cli("check", "--no-cache", "train.py", cwd=tmp_path) == (1, bp201(row=9) + FOUND_ONE, "")

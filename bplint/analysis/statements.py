@@ -331,6 +331,10 @@ class Statements:
                 self.frame.env.definitions[key] = statement
             for cls in owner.instance_of or ():
                 self.summaries.join_into("attributes", (cls.name, target.attr.value), value)
+            if owner.ref is not None and owner.ref.startswith(PROJECT):
+                # ``cfg.N_IN = X.shape[1]``: another module of the program's global changes
+                self.summaries.join_into("globals", (owner.ref[len(PROJECT):], target.attr.value),
+                                         value)
         elif isinstance(target, cst.Subscript):
             container = self.eval(target.value)
             index = target.slice[0].slice if len(target.slice) == 1 else None

@@ -278,7 +278,7 @@ class DropoutUnscaled(Check):
                     f"`{threshold}` is used both as the keep and the drop probability"),
                     hint=_inverted_hint(context, origin, kept))
             elif not use.scaled and origin not in analysis.scaled_masks \
-                    and not _multiplied_by(context.module, threshold):
+                    and not any(_multiplied_by(tree, threshold) for _, tree in context.model.bodies()):
                 reported.add(origin)
                 yield Report(origin, (
                     f"units are dropped with keep probability `{threshold}` but the kept ones are "

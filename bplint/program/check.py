@@ -5,7 +5,8 @@ not parse, which only leaves its facts unknown)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -17,10 +18,9 @@ from bplint.judging import FileOutcome, judge
 from bplint.model.program import program_model
 from bplint.model.units import FileModel, ModulePart
 from bplint.parsing import parse_for_checks
-from bplint.prefilter import might_hold_a_network
 from bplint.program.finder import ModuleFinder, module_key
 from bplint.program.grouping import Program
-from bplint.program.imports import import_statements
+from bplint.program.imports import import_statements, statements_of
 
 
 @dataclass
@@ -32,24 +32,28 @@ class _Member:
     notebook: object = None  # the Notebook its source was joined from
     parsed: object = None  # engine.Parsed
     error: Optional[FileError] = None
+    # Where its imports lead among the program's modules, by (dots, dotted name).
+    links: Dict[Tuple[int, str], str] = field(default_factory=dict)
 
 
 def check_together(program: Program, config: Config, checks: Sequence[Check],
                    check_alone: Callable, texts: Optional[Dict[str, str]] = None) -> list:
     """(path, outcome) for each checked file; ``check_alone`` (the engine's ``check_file``)
-    checks them one by one when no module of the program can hold a network. ``texts`` stand
-    for some modules' files (by key): an editor's unsaved buffer, a benchmark's mutant."""
+    checks the files that are not part of the program's network code one by one (see
+    :func:`_network_part`). ``texts`` stand for some modules' files (by key): an editor's
+    unsaved buffer, a benchmark's mutant; those are always analysed."""
     texts = texts or {}
     members = _read_all(program, texts)
-    if not texts and not any(m.source is not None and might_hold_a_network(m.source.text)
-                             for m in members):
-        return [(m.path, check_alone(m.path, config, checks)) for m in members if m.checked]
-    model = _model(members, config)
+    analysed = _network_part(members, ModuleFinder(config.root, config.src), set(texts))
+    model = _model(analysed, ModuleFinder(config.root, config.src))
     analyse = _Once(model)
-    several = len(program.checked) > 1
+    several = sum(m.checked for m in analysed) > 1
     outcomes = []
     for member in members:
         if not member.checked:
+            continue
+        if member not in analysed:
+            outcomes.append((member.path, check_alone(member.path, config, checks)))
             continue
         errors = [member.error] if member.error is not None else []
         findings: list = []
@@ -68,7 +72,9 @@ def load_program(program: Program, config: Config) -> Tuple[List[_Member], Optio
     """The program's members, read, parsed and modelled, and the program's model (None when no
     member parses)."""
     members = _read_all(program, {})
-    return members, _model(members, config)
+    finder = ModuleFinder(config.root, config.src)
+    _link_all(members, finder)
+    return members, _model(members, finder)
 
 
 def _read_all(program: Program, texts: Dict[str, str]) -> List[_Member]:
@@ -76,10 +82,41 @@ def _read_all(program: Program, texts: Dict[str, str]) -> List[_Member]:
             for path in program.members]
 
 
-def _model(members: List[_Member], config: Config) -> Optional[FileModel]:
-    finder = ModuleFinder(config.root, config.src)
+def _link_all(members: List[_Member], finder: ModuleFinder) -> None:
     keys = {m.key for m in members}
-    parts = []
+    for member in members:
+        if member.source is not None:
+            member.links = _links(finder, member.key, import_statements(member.source.text), keys)
+
+
+def _network_part(members: List[_Member], finder: ModuleFinder, edited) -> List[_Member]:
+    """The members worth analysing together: those that use NumPy, and the modules they import
+    or are imported by (a module of sizes and step constants, a script that builds and trains
+    the network). A checked file outside it is checked alone, as it always was (only compiled
+    when it cannot hold a network, see :mod:`bplint.prefilter`). Nothing, when no member uses
+    NumPy: a folder of other code is checked file by file."""
+    _link_all(members, finder)
+    network = {m.key for m in members if m.source is not None
+               and (m.key in edited or _NUMPY.search(m.source.text))}
+    if not network:
+        return []
+    near = set(network)
+    for member in members:
+        targets = set(member.links.values())
+        if member.key in network:
+            near |= targets
+        elif targets & network:
+            near.add(member.key)
+    return [m for m in members if m.key in near and m.source is not None]
+
+
+_NUMPY = re.compile(r"\bnumpy\b")
+
+
+def _model(members: List[_Member], finder: ModuleFinder) -> Optional[FileModel]:
+    """The program's model: its members that parse and that the checked files really import
+    (through their parsed import statements, not an ``import`` the text scan read in a string)."""
+    parsed = []
     for member in members:
         if member.source is None:
             continue
@@ -87,8 +124,19 @@ def _model(members: List[_Member], config: Config) -> Optional[FileModel]:
         if error is not None:
             member.error = error
             continue
-        parts.append(ModulePart(member.key, member.parsed.model,
-                                _links(finder, member.key, member.source.text, keys)))
+        parsed.append(member)
+    keys = {m.key for m in parsed}
+    for member in parsed:
+        member.links = _links(finder, member.key, statements_of(member.parsed.model.imports), keys)
+    reached = {m.key for m in parsed if m.checked}
+    pending = list(reached)
+    by_key = {m.key: m for m in parsed}
+    while pending:
+        for target in by_key[pending.pop()].links.values():
+            if target in by_key and target not in reached:
+                reached.add(target)
+                pending.append(target)
+    parts = [ModulePart(m.key, m.parsed.model, m.links) for m in parsed if m.key in reached]
     return program_model(parts) if parts else None
 
 
@@ -123,10 +171,10 @@ def _read(path: str, checked: bool, text: Optional[str] = None) -> _Member:
     return member
 
 
-def _links(finder: ModuleFinder, key: str, text: str, keys) -> Dict[Tuple[int, str], str]:
+def _links(finder: ModuleFinder, key: str, statements, keys) -> Dict[Tuple[int, str], str]:
     """Where the module's imports lead, among the program's modules (and namespace folders)."""
     links: Dict[Tuple[int, str], str] = {}
-    for statement in import_statements(text):
+    for statement in statements:
         for spec, found in finder.modules_of(Path(key), statement):
             target = module_key(found)
             if target in keys or found.is_dir():

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import List, Tuple
 
-_FROM = re.compile(r"^[ \t]*from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)",
-                   re.MULTILINE)
-_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.MULTILINE)
+_FROM = re.compile(r"(?:^|;)[ \t]*from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+import\b[ \t]*"
+                   r"(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+_IMPORT = re.compile(r"(?:^|;)[ \t]*import[ \t]+([^\n#;]+)", re.MULTILINE)
 _NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 
 
@@ -43,4 +43,23 @@ def import_statements(text: str) -> List[ImportStatement]:
             words = part.split()
             if words and _NAME.fullmatch(words[0]):
                 found.append(ImportStatement(0, words[0]))
+    return found
+
+
+def statements_of(nodes) -> List[ImportStatement]:
+    """The import statements of a parsed module (its ``FileModel.imports``): what it really
+    imports, where the text scan may also have read an ``import`` in a string."""
+    import libcst as cst
+
+    from bplint.model.locations import dotted_name
+
+    found: List[ImportStatement] = []
+    for node in nodes:
+        if isinstance(node, cst.Import):
+            found.extend(ImportStatement(0, dotted_name(alias.name) or "") for alias in node.names)
+        elif isinstance(node, cst.ImportFrom):
+            module = dotted_name(node.module) if node.module is not None else ""
+            names = ("*",) if isinstance(node.names, cst.ImportStar) else tuple(
+                dotted_name(alias.name) or "" for alias in node.names)
+            found.append(ImportStatement(len(node.relative), module or "", names))
     return found
