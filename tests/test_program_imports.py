@@ -233,3 +233,18 @@ def test_an_import_after_a_semicolon_is_followed(run_cli, tmp_path):
                      "train.py": TRAIN.replace("import numpy as np\n\nfrom losses import squared_error_gradient",
                                                "import numpy as np; from losses import squared_error_gradient\n")})
     assert run_cli("check", "--no-cache", "train.py", cwd=tmp_path) == (1, bp201(row=9) + FOUND_ONE, "")
+
+
+def test_a_module_that_gets_numpy_through_a_star_import_is_analysed(run_cli, tmp_path):
+    write(tmp_path, {
+        "utils.py": "import numpy as np\n\n\ndef error_gradient(prediction, target):\n"
+                    "    return target - prediction\n",
+        "model.py": "from utils import *\n\n\ndef fit(X, y, W):\n    for _ in range(10):\n"
+                    "        pred = X @ W\n        W -= 0.1 * X.T @ error_gradient(pred, y)\n"
+                    "    return W\n",
+    })
+    code, out, _ = run_cli("check", "--no-cache", "model.py", cwd=tmp_path)
+    assert (code, out.splitlines()[0]) == (1, (
+        "model.py:7:9: BP201 `W -= ...` moves `W` up the gradient: the step comes from the error "
+        "`target - prediction` (line 5 of utils.py), target - prediction, the negative gradient "
+        "of the loss; use `+=` to descend (or flip the error)"))

@@ -23,14 +23,14 @@ from bplint.program.grouping import Program
 from bplint.program.imports import import_statements, statements_of
 
 
-@dataclass
+@dataclass(eq=False)
 class _Member:
     path: str
     key: str
     checked: bool
     source: object = None  # SourceFile
     notebook: object = None  # the Notebook its source was joined from
-    parsed: object = None  # engine.Parsed
+    parsed: object = None  # parsing.Parsed
     error: Optional[FileError] = None
     # Where its imports lead among the program's modules, by (dots, dotted name).
     links: Dict[Tuple[int, str], str] = field(default_factory=dict)
@@ -44,8 +44,9 @@ def check_together(program: Program, config: Config, checks: Sequence[Check],
     unsaved buffer, a benchmark's mutant; those are always analysed."""
     texts = texts or {}
     members = _read_all(program, texts)
-    analysed = _network_part(members, ModuleFinder(config.root, config.src), set(texts))
-    model = _model(analysed, ModuleFinder(config.root, config.src))
+    finder = ModuleFinder(config.root, config.src)
+    analysed = _network_part(members, finder, set(texts))
+    model = _model(analysed, finder)
     analyse = _Once(model)
     several = sum(m.checked for m in analysed) > 1
     outcomes = []
@@ -90,9 +91,9 @@ def _link_all(members: List[_Member], finder: ModuleFinder) -> None:
 
 
 def _network_part(members: List[_Member], finder: ModuleFinder, edited) -> List[_Member]:
-    """The members worth analysing together: those that use NumPy, and the modules they import
-    or are imported by (a module of sizes and step constants, a script that builds and trains
-    the network). A checked file outside it is checked alone, as it always was (only compiled
+    """The members worth analysing together: those that use NumPy, the modules they import (a
+    module of sizes and step constants), and the modules that import any of these, however
+    indirectly (a script that builds and trains the network). A checked file outside it is checked alone, as it always was (only compiled
     when it cannot hold a network, see :mod:`bplint.prefilter`). Nothing, when no member uses
     NumPy: a folder of other code is checked file by file."""
     _link_all(members, finder)
@@ -102,11 +103,15 @@ def _network_part(members: List[_Member], finder: ModuleFinder, edited) -> List[
         return []
     near = set(network)
     for member in members:
-        targets = set(member.links.values())
         if member.key in network:
-            near |= targets
-        elif targets & network:
-            near.add(member.key)
+            near |= set(member.links.values())
+    grown = True
+    while grown:
+        grown = False
+        for member in members:
+            if member.key not in near and set(member.links.values()) & near:
+                near.add(member.key)
+                grown = True
     return [m for m in members if m.key in near and m.source is not None]
 
 
