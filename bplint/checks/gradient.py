@@ -66,7 +66,8 @@ class UpdateSign(Check):
         for fact in analysis.updates.values():
             if not fact.trainable or fact.before.direction != Direction.NONE:
                 continue
-            if fact.key not in analysis.weights:
+            moved = {fact.key} | context.model.update_aliases.get(fact.statement, frozenset())
+            if not moved & analysis.weights:
                 continue  # not a weight or bias: a Lagrange multiplier or an adversary may ascend
             step = context.model.update_sites[fact.statement].change
             if (fact.key, context.code(step)) in both_ways:

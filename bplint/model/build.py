@@ -17,6 +17,48 @@ from bplint.model.units import ClassModel, FileModel, Function
 _DYNAMIC_HOOKS = {"__getattr__", "__getattribute__", "__setattr__"}
 
 
+def loop_ranges(target: cst.BaseExpression, iterable: cst.BaseExpression) -> dict:
+    """What each name of a ``for`` target takes, where the loop runs over the program's own
+    locations written out: ``for p, g in zip([W1, b1], [dW1, db1])``, ``for p, g in ((W1, dW1),
+    (b1, db1))``, ``for p in (W1, W2)``: name -> the location keys (``{"W1", "b1"}`` for ``p``)."""
+    columns = _columns(iterable)
+    if columns is None:
+        return {}
+    names = [target] if isinstance(target, cst.Name) else (
+        [e.value for e in target.elements] if isinstance(target, (cst.Tuple, cst.List)) else [])
+    if len(names) == 1 and isinstance(target, cst.Name) and len(columns) > 1:
+        return {}  # ``for pair in zip(a, b)``: a tuple, not a location
+    if len(names) != len(columns):
+        return {}
+    ranges = {}
+    for name, column in zip(names, columns):
+        keys = {location_key(e) for e in column}
+        if isinstance(name, cst.Name) and column and None not in keys:
+            ranges[name.value] = frozenset(keys)
+    return ranges
+
+
+def _columns(iterable: cst.BaseExpression):
+    """The element expressions of each position of a literal loop: one column per zipped list
+    (or per position of literal tuples), else None."""
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) \
+            and iterable.func.value == "zip" and iterable.args \
+            and all(a.keyword is None and not a.star for a in iterable.args):
+        lists = [a.value for a in iterable.args]
+        if all(isinstance(v, (cst.List, cst.Tuple)) for v in lists):
+            return [[e.value for e in v.elements] for v in lists]
+        return None
+    if not isinstance(iterable, (cst.List, cst.Tuple)) or not iterable.elements:
+        return None
+    rows = [e.value for e in iterable.elements]
+    if all(isinstance(r, (cst.Tuple, cst.List)) for r in rows):
+        width = len(rows[0].elements)
+        if any(len(r.elements) != width for r in rows):
+            return None
+        return [[r.elements[i].value for r in rows] for i in range(width)]
+    return [rows]
+
+
 def is_matrix_product(node: cst.BaseExpression) -> bool:
     """``a @ b``, ``np.dot(a, b)``, ``a.dot(b)``, ``np.matmul(a, b)``."""
     if isinstance(node, cst.BinaryOperation):
@@ -34,6 +76,8 @@ class _Builder(cst.CSTVisitor):
         self.units: List[Union[Function, ClassModel, None]] = [None]
         # Names bound by enclosing lambdas and comprehensions of the current function.
         self.transparent: List[Set[str]] = []
+        # The parameters each loop variable of the enclosing ``for`` loops ranges over.
+        self.loop_ranges: List[dict] = []
 
     # -- where names go ----------------------------------------------------------------------
 
@@ -238,6 +282,11 @@ class _Builder(cst.CSTVisitor):
         site = update_site(node)
         if site is not None:
             self.model.update_sites[node] = site
+            if isinstance(site.target, cst.Name):
+                for ranges in reversed(self.loop_ranges):
+                    if site.target.value in ranges:
+                        self.model.update_aliases[node] = ranges[site.target.value]
+                        break
             function = self.function
             if function is not None and site.key:
                 function.updated_keys.add(site.key)
@@ -270,7 +319,9 @@ class _Builder(cst.CSTVisitor):
         self._not_straight_line()
         node.iter.visit(self)
         self.bind_target(node.target)
+        self.loop_ranges.append(loop_ranges(node.target, node.iter))
         node.body.visit(self)
+        self.loop_ranges.pop()
         if node.orelse is not None:
             node.orelse.visit(self)
         return False

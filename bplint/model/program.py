@@ -30,6 +30,7 @@ def program_model(parts: Sequence[ModulePart]) -> FileModel:
         merged.star_import = merged.star_import or model.star_import
         merged.foreign_attribute_stores |= model.foreign_attribute_stores
         merged.update_sites.update(model.update_sites)
+        merged.update_aliases.update(model.update_aliases)
         merged.called_names |= model.called_names
         merged.weight_keys |= model.weight_keys
         merged.scalar_locations |= model.scalar_locations

@@ -126,6 +126,9 @@ class FileModel:
     weight_keys: Set[str] = field(default_factory=set)
     # Locations ever bound to a plain number (for names: counters and loss totals).
     scalar_locations: Set[str] = field(default_factory=set)
+    # Updates of a loop variable that runs over parameters written out (``for p, g in
+    # zip([W1, b1], [dW1, db1]): p -= lr * g``): statement -> the locations it moves.
+    update_aliases: Dict[cst.CSTNode, frozenset] = field(default_factory=dict)
     # Every ``import`` and ``from ... import`` statement, in source order.
     imports: List[cst.CSTNode] = field(default_factory=list)
     # In the model of a program of several modules: the modules, in the order they run.
@@ -157,6 +160,7 @@ class FileModel:
             if read_locations(site.change) <= {key, site.key.rstrip("[]")}:
                 continue  # ``X -= X.mean(0)``: data normalised in place
             keys.add(key)
+            keys |= self.update_aliases.get(site.statement, frozenset())
         self._trainable = keys  # computed once per file
         return keys
 
