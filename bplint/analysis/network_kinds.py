@@ -96,6 +96,9 @@ class NetworkKinds:
                 self.unshifted_softmax.add(node)
             if recognised.function == IDENTITY:
                 return value
+            if recognised.function == SIGMOID and argument.kind == BOUNDED:
+                # ``sigmoid(np.clip(z, a, b))`` never reaches 0 or 1: as kept away as ``p + eps``
+                return value.with_(kind=("near", SIGMOID, pre))
             return value.with_(kind=("act", recognised.function, pre))
         argument_activation = None
         if argument.kind and argument.kind[0] == "pre":
@@ -164,9 +167,14 @@ def near(left: Value, right: Value) -> Optional[tuple]:
     return None
 
 
+# The kind of a clipped value that is not a probability: bounded, so a sigmoid of it is too.
+BOUNDED = ("bounded",)
+
+
 def clipped(value: Value) -> Optional[tuple]:
+    """The kind of ``np.clip(value, ...)``: a probability kept away from 0 and 1, else bounded."""
     kind = value.kind
-    return ("near", kind[1], kind[2]) if kind and kind[0] in ("act", "one_minus") else None
+    return ("near", kind[1], kind[2]) if kind and kind[0] in ("act", "one_minus") else BOUNDED
 
 
 def subtracts_its_max(node: cst.BinaryOperation) -> bool:

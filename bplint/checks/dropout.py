@@ -256,6 +256,22 @@ def _multiplied_by(module: cst.Module, code: str) -> bool:
     return bool(found)
 
 
+def _divided_by(module: cst.Module, threshold: str, keeps_below: bool) -> bool:
+    """Whether the program divides something by the keep probability (``1.0 / (1.0 - p)`` as
+    the scale of a layer's output, where the mask is ``rand >= p``)."""
+    keeps = {threshold} if keeps_below else {f"1-{threshold}", f"1.0-{threshold}"}
+    found = []
+
+    class _Divisions(cst.CSTVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            if isinstance(node.operator, cst.Divide) and "".join(
+                    module.code_for_node(node.right).split()).strip("()") in keeps:
+                found.append(node)
+
+    module.visit(_Divisions())
+    return bool(found)
+
+
 class DropoutUnscaled(Check):
     code = "BP304"
 
@@ -278,11 +294,13 @@ class DropoutUnscaled(Check):
                     f"`{threshold}` is used both as the keep and the drop probability"),
                     hint=_inverted_hint(context, origin, kept))
             elif not use.scaled and origin not in analysis.scaled_masks \
-                    and not any(_multiplied_by(tree, threshold) for _, tree in context.model.bodies()):
+                    and not any(_multiplied_by(tree, threshold) or _divided_by(tree, threshold, keeps_below)
+                                for _, tree in context.model.bodies()):
                 reported.add(origin)
+                keep = threshold if keeps_below else f"(1 - {threshold})"
                 yield Report(origin, (
-                    f"units are dropped with keep probability `{threshold}` but the kept ones are "
-                    f"not scaled by `1 / {threshold}` in training, nor the activations by "
-                    f"`{threshold}` at test time: the next layer sees smaller inputs in training "
-                    f"than at test time; divide the mask by `{threshold}`"),
-                    hint=f"scale the kept units: `{layers.atom(context, origin)} / {threshold}`")
+                    f"units are dropped with keep probability `{keep.strip('()')}` but the kept ones "
+                    f"are not scaled by `1 / {keep}` in training, nor the activations by "
+                    f"`{keep.strip('()')}` at test time: the next layer sees smaller inputs in "
+                    f"training than at test time; divide the mask by `{keep}`"),
+                    hint=f"scale the kept units: `{layers.atom(context, origin)} / {keep}`")
