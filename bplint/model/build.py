@@ -17,11 +17,13 @@ from bplint.model.units import ClassModel, FileModel, Function
 _DYNAMIC_HOOKS = {"__getattr__", "__getattribute__", "__setattr__"}
 
 
-def loop_ranges(target: cst.BaseExpression, iterable: cst.BaseExpression) -> dict:
+def loop_ranges(target: cst.BaseExpression, iterable: cst.BaseExpression,
+                sequence_of=lambda node: None) -> dict:
     """What each name of a ``for`` target takes, where the loop runs over the program's own
     locations written out: ``for p, g in zip([W1, b1], [dW1, db1])``, ``for p, g in ((W1, dW1),
-    (b1, db1))``, ``for p in (W1, W2)``: name -> the location keys (``{"W1", "b1"}`` for ``p``)."""
-    columns = _columns(iterable)
+    (b1, db1))``, ``for p in (W1, W2)``: name -> the location keys (``{"W1", "b1"}`` for ``p``).
+    ``sequence_of`` gives the literal list a name or attribute holds (``zip(params, grads)``)."""
+    columns = _columns(iterable, sequence_of)
     if columns is None:
         return {}
     names = [target] if isinstance(target, cst.Name) else (
@@ -38,13 +40,14 @@ def loop_ranges(target: cst.BaseExpression, iterable: cst.BaseExpression) -> dic
     return ranges
 
 
-def _columns(iterable: cst.BaseExpression):
+def _columns(iterable: cst.BaseExpression, sequence_of):
     """The element expressions of each position of a literal loop: one column per zipped list
     (or per position of literal tuples), else None."""
+    iterable = sequence_of(iterable) or iterable
     if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) \
             and iterable.func.value == "zip" and iterable.args \
             and all(a.keyword is None and not a.star for a in iterable.args):
-        lists = [a.value for a in iterable.args]
+        lists = [sequence_of(a.value) or a.value for a in iterable.args]
         if all(isinstance(v, (cst.List, cst.Tuple)) for v in lists):
             return [[e.value for e in v.elements] for v in lists]
         return None
@@ -78,6 +81,9 @@ class _Builder(cst.CSTVisitor):
         self.transparent: List[Set[str]] = []
         # The parameters each loop variable of the enclosing ``for`` loops ranges over.
         self.loop_ranges: List[dict] = []
+        # Lists of locations written out, by the name (per function) or attribute they are in.
+        self.sequences: List[dict] = [{}]
+        self.attribute_sequences: dict = {}
 
     # -- where names go ----------------------------------------------------------------------
 
@@ -179,9 +185,11 @@ class _Builder(cst.CSTVisitor):
                 owner.dynamic_attributes = True
         self.model.functions.append(function)
         self.units.append(function)
+        self.sequences.append({})
         saved, self.transparent = self.transparent, []
         node.body.visit(self)
         self.transparent = saved
+        self.sequences.pop()
         self.units.pop()
         return False
 
@@ -275,8 +283,31 @@ class _Builder(cst.CSTVisitor):
         for target in node.targets:
             self.bind_target(target.target)
             self.note_scalar(target.target, node.value)
+            self.note_sequence(target.target, node.value)
         self.note_update(node)
         return False
+
+    def sequence_of(self, node: cst.BaseExpression):
+        """The literal list ``node`` (a name or ``self.x``) was bound to, if it is known."""
+        key = location_key(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if key is None:
+            return None
+        if isinstance(node, cst.Name):
+            for table in reversed(self.sequences):
+                if key in table:
+                    return table[key]
+            return None
+        return self.attribute_sequences.get(key)
+
+    def note_sequence(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """``params = [W1, b1]`` (or ``self.params = [...]``): a list of locations written out,
+        for the loops that step them; a name bound twice in its function is left unknown."""
+        key = location_key(target)
+        if key is None or isinstance(target, cst.Subscript):
+            return
+        table = self.sequences[-1] if isinstance(target, cst.Name) else self.attribute_sequences
+        literal = isinstance(value, (cst.List, cst.Tuple)) and value.elements
+        table[key] = None if key in table or not literal else value
 
     def note_update(self, node: cst.CSTNode) -> None:
         site = update_site(node)
@@ -319,7 +350,7 @@ class _Builder(cst.CSTVisitor):
         self._not_straight_line()
         node.iter.visit(self)
         self.bind_target(node.target)
-        self.loop_ranges.append(loop_ranges(node.target, node.iter))
+        self.loop_ranges.append(loop_ranges(node.target, node.iter, self.sequence_of))
         node.body.visit(self)
         self.loop_ranges.pop()
         if node.orelse is not None:
