@@ -248,3 +248,12 @@ def test_a_module_that_gets_numpy_through_a_star_import_is_analysed(run_cli, tmp
         "model.py:7:9: BP201 `W -= ...` moves `W` up the gradient: the step comes from the error "
         "`target - prediction` (line 5 of utils.py), target - prediction, the negative gradient "
         "of the loss; use `+=` to descend (or flip the error)"))
+
+
+def test_a_program_too_large_to_analyse_together_is_checked_file_by_file(run_cli, tmp_path,
+                                                                        monkeypatch):
+    import bplint.program.grouping
+
+    write(tmp_path, {"losses.py": LOSSES, "train.py": TRAIN})
+    monkeypatch.setattr(bplint.program.grouping, "MAX_JOINT", 1)
+    assert run_cli("check", "--no-cache", ".", cwd=tmp_path) == (0, PASSED, "")

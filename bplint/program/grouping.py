@@ -20,7 +20,11 @@ from bplint.program.imports import ImportStatement, import_statements
 
 # A program reads at most this many modules besides its checked files: beyond, imports are
 # left unknown (a vendored library under the project folder must not make every run slow).
-MAX_MODULES = 200
+MAX_MODULES = 64
+# Checked files that reach one another are analysed together up to this many modules; a larger
+# program (a library's whole source tree) is checked file by file, as bplint checks a file that
+# imports nothing: one joint fixed point over hundreds of modules costs several times more.
+MAX_JOINT = 64
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,10 @@ def group_programs(files: Sequence[str], finder: ModuleFinder,
     programs = []
     for checked in groups.values():
         members = graph.run_order(checked, keys)
-        programs.append(Program(tuple(members), frozenset(checked)))
+        if len(members) > MAX_JOINT:
+            programs.extend(Program((path,), frozenset([path])) for path in checked)
+        else:
+            programs.append(Program(tuple(members), frozenset(checked)))
     return programs
 
 
