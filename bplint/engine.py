@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -106,7 +107,9 @@ def check_text(path: str, text: str, config: Config,
 def check_stdin(name: str, data: bytes, config: Config,
                 checks: Sequence[Check] = ALL_CHECKS) -> FileOutcome:
     """A program read from standard input (``bplint check -``), reported as ``name``; a name
-    ending in ``.ipynb``, or data that is a notebook's JSON, is read as a notebook."""
+    ending in ``.ipynb``, or data that is a notebook's JSON, is read as a notebook. A name that
+    is a file of a project (an editor's buffer, ``--stdin-filename src/train.py``) is checked in
+    that file's program: the modules it imports, as they are on disk."""
     if is_notebook(name) or _looks_like_a_notebook(data):
         findings, errors, read = check_notebook(name, config, checks, data)
         return FileOutcome(tuple(findings), tuple(errors), read)
@@ -114,6 +117,8 @@ def check_stdin(name: str, data: bytes, config: Config,
         source = SourceFile(name, decode_source(data))
     except UnreadableFile as exc:
         return FileOutcome((), (FileError(name, str(exc)),), False)
+    if name != "-" and os.path.isfile(name):
+        return check_text(name, source.text, config, checks)
     return _check_read(source, config, checks)
 
 

@@ -257,3 +257,15 @@ def test_a_program_too_large_to_analyse_together_is_checked_file_by_file(run_cli
     write(tmp_path, {"losses.py": LOSSES, "train.py": TRAIN})
     monkeypatch.setattr(bplint.program.grouping, "MAX_JOINT", 1)
     assert run_cli("check", "--no-cache", ".", cwd=tmp_path) == (0, PASSED, "")
+
+
+def test_a_buffer_piped_in_under_its_file_name_is_checked_in_its_program(tmp_path, monkeypatch):
+    """``bplint check --stdin-filename train.py -``, as an editor pipes an unsaved buffer."""
+    from bplint.config import Config
+    from bplint.engine import check_stdin
+
+    write(tmp_path, {"losses.py": LOSSES, "train.py": "print('saved before the edit')\n"})
+    monkeypatch.chdir(tmp_path)
+    outcome = check_stdin("train.py", TRAIN.encode(), Config())
+    assert [(f.path, f.span.row, f.code) for f in outcome.findings] == [("train.py", 10, "BP201")]
+    assert check_stdin("elsewhere.py", TRAIN.encode(), Config()).findings == ()
