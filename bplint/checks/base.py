@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Iterable, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
 from bplint.files import SourceFile
 from bplint.model import FileModel
@@ -66,14 +66,10 @@ class FileContext:
 
         return interpret(self.model)
 
-    @cached_property
+    @property
     def _positions(self):
-        # Positions cost about as much as parsing: resolved only for files with findings.
-        part = self.model.part(self.module_key)
-        if part is not None:
-            return part.model.positions()
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        return wrapper.resolve(PositionProvider)
+        # Positions cost about as much as parsing: resolved only for files with findings, once.
+        return self.own_model.positions()
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         """Where ``node`` is: in this file, or (for a message) in another module of the program."""
@@ -84,9 +80,8 @@ class FileContext:
     def _foreign(self, node: cst.CSTNode):
         """(the module's key, the position) of a node in another module of the program."""
         for part in self.model.parts:
-            positions = part.model.positions()
-            if node in positions:
-                return part.key, positions[node]
+            if part.model.holds(node):  # a walk of ids, not a module's positions, to find it
+                return part.key, part.model.positions()[node]
         raise KeyError(node)
 
     @property

@@ -242,33 +242,23 @@ def _inverted_hint(context: FileContext, origin: cst.CSTNode, kept: str) -> str:
             f"or {scale}, the probability the mask keeps a unit")
 
 
-def _multiplied_by(module: cst.Module, code: str) -> bool:
-    """Whether the file multiplies something by ``code`` (``h * keep_prob`` at test time)."""
-    found = []
-
-    class _Products(cst.CSTVisitor):
-        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-            if isinstance(node.operator, (cst.Multiply,)) and code in (
-                    module.code_for_node(node.left).strip(), module.code_for_node(node.right).strip()):
-                found.append(node)
-
-    module.visit(_Products())
-    return bool(found)
-
-
-def _divided_by(module: cst.Module, threshold: str, keeps_below: bool) -> bool:
-    """Whether the program divides something by the keep probability (``1.0 / (1.0 - p)`` as
-    the scale of a layer's output, where the mask is ``rand >= p``)."""
+def _scaled_in(module: cst.Module, threshold: str, keeps_below: bool) -> bool:
+    """Whether the module scales by the keep probability anywhere, in one walk: multiplies
+    something by ``threshold`` (``h * keep_prob`` at test time), or divides by the keep
+    probability (``1.0 / (1.0 - p)`` as the scale of a layer's output, the mask ``rand >= p``)."""
     keeps = {threshold} if keeps_below else {f"1-{threshold}", f"1.0-{threshold}"}
     found = []
 
-    class _Divisions(cst.CSTVisitor):
+    class _Scalings(cst.CSTVisitor):
         def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-            if isinstance(node.operator, cst.Divide) and "".join(
+            if isinstance(node.operator, cst.Multiply) and threshold in (
+                    module.code_for_node(node.left).strip(), module.code_for_node(node.right).strip()):
+                found.append(node)
+            elif isinstance(node.operator, cst.Divide) and "".join(
                     module.code_for_node(node.right).split()).strip("()") in keeps:
                 found.append(node)
 
-    module.visit(_Divisions())
+    module.visit(_Scalings())
     return bool(found)
 
 
@@ -294,7 +284,7 @@ class DropoutUnscaled(Check):
                     f"`{threshold}` is used both as the keep and the drop probability"),
                     hint=_inverted_hint(context, origin, kept))
             elif not use.scaled and origin not in analysis.scaled_masks \
-                    and not any(_multiplied_by(tree, threshold) or _divided_by(tree, threshold, keeps_below)
+                    and not any(_scaled_in(tree, threshold, keeps_below)
                                 for _, tree in context.model.bodies()):
                 reported.add(origin)
                 keep = threshold if keeps_below else f"(1 - {threshold})"

@@ -73,9 +73,7 @@ def load_program(program: Program, config: Config) -> Tuple[List[_Member], Optio
     """The program's members, read, parsed and modelled, and the program's model (None when no
     member parses)."""
     members = _read_all(program, {})
-    finder = ModuleFinder(config.root, config.src)
-    _link_all(members, finder)
-    return members, _model(members, finder)
+    return members, _model(members, ModuleFinder(config.root, config.src))
 
 
 def _read_all(program: Program, texts: Dict[str, str]) -> List[_Member]:
